@@ -1,0 +1,192 @@
+"""Registration with Ultralytics' model builder: stock treatment of plugin rows, and no trace on stock models."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from torch import nn
+from ultralytics.nn import tasks
+from ultralytics.nn.tasks import DetectionModel
+from ultralytics.utils import LOGGER
+from ultralytics.utils.ops import make_divisible
+
+import ultralytics_shufflenet
+from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, register, unregister
+from ultralytics_shufflenet.registry import PLUGIN_LAYERS
+
+STOCK_PARSE_MODEL = tasks.parse_model.__wrapped__
+
+# The YAML shape copied around in blog posts: Conv-like widths, one row per unit or per run of stride-1 units.
+BLOG_YAML = """
+nc: 80
+scales:
+  n: [0.33, 0.25, 1024]
+  s: [0.33, 0.50, 1024]
+  l: [1.00, 1.00, 512]
+backbone:
+  - [-1, 1, {stem}, [24]] # 0-P2/4
+  - [-1, 1, {unit}, [116, 2]] # 1-P3/8
+  - [-1, 3, {unit}, [116, 1]] # 2
+  - [-1, 1, {unit}, [232, 2]] # 3-P4/16
+  - [-1, 7, {unit}, [232, 1]] # 4
+  - [-1, 1, {unit}, [1024, 2]] # 5-P5/32
+  - [-1, 1, SPPF, [1024, 5]] # 6
+head:
+  - [-1, 1, nn.Upsample, [None, 2, "nearest"]]
+  - [[-1, 4], 1, Concat, [1]]
+  - [-1, 1, C2f, [256]] # 9
+  - [[2, 9, 6], 1, Detect, [nc]]
+"""
+
+
+def blog_yaml(tmp_path: Path, stem: str = "Conv_maxpool", unit: str = "ShuffleNetV2", scale: str = "n") -> str:
+    path = tmp_path / f"yolov8{scale}-blog-{stem}.yaml"
+    path.write_text(BLOG_YAML.format(stem=stem, unit=unit))
+    return str(path)
+
+
+@contextmanager
+def captured_log() -> Iterator[list[str]]:
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        LOGGER.removeHandler(handler)
+
+
+@pytest.fixture
+def registered() -> Iterator[None]:
+    register()
+    yield
+    register()  # leave the session as the package import left it
+
+
+def build(cfg: str | dict, seed: int = 0) -> DetectionModel:
+    torch.manual_seed(seed)
+    return DetectionModel(cfg, verbose=False)
+
+
+def test_import_registers_and_register_is_idempotent(registered: None) -> None:
+    assert ultralytics_shufflenet.is_registered()
+    wrapper = tasks.parse_model
+    register()
+    register()
+    assert tasks.parse_model is wrapper and tasks.parse_model.__wrapped__ is STOCK_PARSE_MODEL
+    assert LOGGER.filters.count(ultralytics_shufflenet.registry._summary) == 1
+
+
+def test_unregister_restores_the_stock_builder_exactly(registered: None) -> None:
+    filters = [f for f in LOGGER.filters if f is not ultralytics_shufflenet.registry._summary]
+    unregister()
+    unregister()
+    assert tasks.parse_model is STOCK_PARSE_MODEL
+    assert tasks.check_yaml is ultralytics_shufflenet.registry._stock_check_yaml
+    assert LOGGER.filters == filters
+    with pytest.raises(FileNotFoundError):
+        build("yolov8n-shufflenetv2.yaml")
+    register()
+    assert build("yolov8n-shufflenetv2.yaml").stride.tolist() == [8, 16, 32]
+
+
+def test_concurrent_registration_wraps_once(registered: None) -> None:
+    unregister()
+    threads = [threading.Thread(target=register) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert tasks.parse_model.__wrapped__ is STOCK_PARSE_MODEL
+    assert LOGGER.filters.count(ultralytics_shufflenet.registry._summary) == 1
+
+
+@pytest.mark.parametrize("cfg", ["yolov8n.yaml", "yolov8s.yaml", "yolo11n.yaml"])
+def test_stock_yamls_are_bit_identical_with_and_without_the_plugin(cfg: str, registered: None) -> None:
+    with captured_log() as with_plugin_log:
+        torch.manual_seed(0)
+        with_plugin = DetectionModel(cfg, verbose=True)
+    unregister()
+    with captured_log() as stock_log:
+        torch.manual_seed(0)
+        stock = DetectionModel(cfg, verbose=True)
+    register()
+    assert with_plugin_log == stock_log  # same summary, row by row
+    assert [type(m) for m in with_plugin.modules()] == [type(m) for m in stock.modules()]
+    a, b = with_plugin.state_dict(), stock.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    x = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(with_plugin.eval()(x)[0], stock.eval()(x)[0], rtol=0, atol=0)
+
+
+def test_summary_rows_name_the_real_layers_and_resolved_arguments(registered: None) -> None:
+    with captured_log() as lines:
+        DetectionModel("yolov8s-shufflenetv2.yaml", verbose=True)
+    rows = [line for line in lines if line[:3].strip().isdigit()]
+    assert len(rows) == 18 and not any("HGStem" in r for r in rows)
+    assert "ultralytics_shufflenet.modules.Conv_maxpool" in rows[0] and rows[0].endswith("[3, 24]".ljust(30))
+    assert "ultralytics_shufflenet.modules.ShuffleNetV2Stage" in rows[1] and "[24, 116, 4]" in rows[1]
+    assert "[116, 232, 8]" in rows[2] and "[232, 464, 4]" in rows[3] and "[464, 512, 5]" in rows[4]
+    model = DetectionModel("yolov8s-shufflenetv2.yaml", verbose=False)
+    assert int(rows[1].split()[3]) == model.model[1].np == sum(p.numel() for p in model.model[1].parameters())
+
+
+@pytest.mark.parametrize("scale", ["n", "s", "l"])
+def test_blog_names_scale_like_a_stock_conv(tmp_path: Path, scale: str, registered: None) -> None:
+    depth, width, max_channels = yaml.safe_load(BLOG_YAML.format(stem="x", unit="y"))["scales"][scale]
+    model = build(blog_yaml(tmp_path, scale=scale)).model
+
+    def c2(c: int) -> int:
+        return make_divisible(min(c, max_channels) * width, 8)
+
+    assert isinstance(model[0], Conv_maxpool) and model[0].conv.conv.out_channels == c2(24)
+    assert isinstance(model[1], ShuffleNetV2) and model[1].branch1[0].conv.in_channels == c2(24)
+    assert model[5].branch2[2].conv.out_channels * 2 == c2(1024)
+    for i, n in ((2, 3), (4, 7)):  # depth gain as for stock layers: n = max(round(n * depth), 1)
+        copies = max(round(n * depth), 1)
+        assert (len(model[i]) if isinstance(model[i], nn.Sequential) else 1) == copies
+        assert model[i].i == i and model[i].f == -1
+    assert model[0].type == "ultralytics_shufflenet.modules.Conv_maxpool"
+
+
+def test_other_fork_spelling_builds_the_same_model(tmp_path: Path, registered: None) -> None:
+    ours = build(blog_yaml(tmp_path))
+    fork = build(blog_yaml(tmp_path, stem="CBRM", unit="Shuffle_Block"))
+    a, b = ours.state_dict(), fork.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    assert {PLUGIN_LAYERS[n].module for n in ("CBRM", "Shuffle_Block")} == {Conv_maxpool, ShuffleNetV2}
+
+
+def test_from_indices_reach_plugin_layers_anywhere(registered: None) -> None:
+    d = yaml.safe_load(BLOG_YAML.format(stem="Conv_maxpool", unit="ShuffleNetV2"))
+    d["scale"] = "s"
+    d["head"].insert(3, [0, 1, "ShuffleNetV2", [64, 2]])  # layer 10 reads layer 0, not its predecessor
+    d["head"][-1] = [[2, 9, 10], 1, "Detect", ["nc"]]
+    model = build(d)
+    assert model.model[10].f == 0 and model.model[10].branch1[0].conv.in_channels == 16  # layer 0: 24 x 0.5 -> 16
+    assert model.model[11].f == [2, 9, 10]
+    assert model(torch.zeros(1, 3, 64, 64))
+
+
+def test_unknown_layer_name_names_the_index_and_the_plugin_layers(tmp_path: Path, registered: None) -> None:
+    path = Path(blog_yaml(tmp_path))
+    path.write_text(path.read_text().replace("[-1, 1, ShuffleNetV2, [232, 2]]", "[-1, 1, ShufleNetV2, [232, 2]]"))
+    with pytest.raises(ValueError, match=r"layer 3: unknown module 'ShufleNetV2'\. Did you mean ShuffleNetV2") as e:
+        build(str(path))
+    assert all(name in str(e.value) for name in PLUGIN_LAYERS)
+
+
+def test_bad_plugin_row_errors_name_the_layer(tmp_path: Path, registered: None) -> None:
+    path = Path(blog_yaml(tmp_path))
+    path.write_text(path.read_text().replace("[-1, 1, ShuffleNetV2, [232, 2]]", "[-1, 1, ShuffleNetV2, [232, 3]]"))
+    with pytest.raises(ValueError, match=r"layer 3 \(ShuffleNetV2 \[32, 64, 3\]\): .*stride must be 1 or 2, got 3"):
+        build(str(path))

@@ -1,0 +1,100 @@
+"""ShuffleNet V2 building blocks (Ma et al., ECCV 2018) as Ultralytics-style layers.
+
+Every convolution is an Ultralytics ``Conv`` (conv + BN + activation), so the stock ``model.fuse()`` folds every
+BatchNorm of the backbone. Constructors take ``(c1, c2, ...)`` like ``ultralytics.nn.modules.conv``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from ultralytics.nn.modules import Conv
+
+__all__ = ("Conv_maxpool", "ShuffleNetV2", "ShuffleNetV2Stage", "channel_shuffle")
+
+
+def channel_shuffle(x: torch.Tensor, groups: int = 2) -> torch.Tensor:
+    """Interleave channel groups so information crosses the two branches of the next unit.
+
+    Written with ``unflatten``/``flatten`` instead of sizes read from the tensor, so traced exports keep batch and
+    image size symbolic.
+    """
+    return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_channels(name: str, c1: int, c2: int, even: bool) -> None:
+    if not _is_int(c1) or c1 < 1:
+        raise ValueError(f"{name}: input channels must be a positive integer, got {c1!r}")
+    if not _is_int(c2) or c2 < 1 or (even and c2 % 2):
+        need = "an even integer >= 2 (two equal branches)" if even else "a positive integer"
+        raise ValueError(f"{name}: output channels must be {need}, got {c2!r}")
+
+
+class Conv_maxpool(nn.Module):  # noqa: N801 - the name users know from the widely copied YAMLs
+    """ShuffleNet V2 stem: 3x3 conv stride 2 + BN + ReLU, then 3x3 max-pool stride 2 (input /4)."""
+
+    def __init__(self, c1: int, c2: int):
+        super().__init__()
+        _check_channels("Conv_maxpool", c1, c2, even=False)
+        self.conv = Conv(c1, c2, 3, 2, act=nn.ReLU())
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.maxpool(self.conv(x))
+
+
+class ShuffleNetV2(nn.Module):
+    """ShuffleNet V2 unit (paper Fig. 3c/3d) with the ``(inp, oup, stride)`` signature of the common blog code.
+
+    Stride 1 splits the channels: one half passes unchanged, the other runs through ``branch2``. Stride 2 feeds the
+    whole input to both branches, so the output has ``oup`` channels at half the resolution. Both end in a channel
+    shuffle with two groups.
+    """
+
+    def __init__(self, inp: int, oup: int, stride: int = 1):
+        super().__init__()
+        if not _is_int(stride) or stride not in (1, 2):
+            raise ValueError(f"ShuffleNetV2: stride must be 1 or 2, got {stride!r}")
+        _check_channels("ShuffleNetV2", inp, oup, even=True)
+        branch = oup // 2
+        if stride == 1 and inp != oup:
+            raise ValueError(
+                f"ShuffleNetV2: a stride-1 unit keeps its width, so its input must have 2 x {branch} = {oup} "
+                f"channels (twice the branch width), got {inp}; use stride 2 to change width"
+            )
+        self.stride = stride
+        if stride == 2:
+            self.branch1 = nn.Sequential(
+                Conv(inp, inp, 3, 2, g=inp, act=False),  # depthwise
+                Conv(inp, branch, 1, act=nn.ReLU()),
+            )
+        c_in = inp if stride == 2 else branch
+        self.branch2 = nn.Sequential(
+            Conv(c_in, branch, 1, act=nn.ReLU()),
+            Conv(branch, branch, 3, stride, g=branch, act=False),  # depthwise
+            Conv(branch, branch, 1, act=nn.ReLU()),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            kept, x = x.chunk(2, dim=1)
+            out = torch.cat((kept, self.branch2(x)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetV2Stage(nn.Sequential):
+    """A whole ShuffleNet V2 stage: one stride-2 unit, then ``n - 1`` stride-1 units at the same width.
+
+    Indexed like torchvision's ``stageN`` (``0`` is the stride-2 unit), so its state dict maps one to one.
+    """
+
+    def __init__(self, c1: int, c2: int, n: int = 1):
+        if not _is_int(n) or n < 1:
+            raise ValueError(f"ShuffleNetV2Stage: number of units must be an integer >= 1, got {n!r}")
+        super().__init__(ShuffleNetV2(c1, c2, 2), *(ShuffleNetV2(c2, c2, 1) for _ in range(n - 1)))

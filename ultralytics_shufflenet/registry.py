@@ -1,0 +1,237 @@
+"""Teach Ultralytics' YAML model builder the plugin layers, without editing or copying Ultralytics.
+
+Design: ``ultralytics.nn.tasks.parse_model`` is rebound to a wrapper. A YAML without plugin layers goes straight to
+the stock builder, untouched. In a YAML with plugin layers, each plugin row is handed to the stock builder as a stock
+*stand-in* row with the same channel semantics, so the stock code does all bookkeeping (``from`` indices, depth gain,
+width scaling, ``max_channels``, the save list). The stand-in reveals the resolved input and output widths; the real
+layer is then built with them and swapped in, and its summary row is rewritten to show the real module and arguments.
+
+Stand-ins: ``Conv`` for the blog-compatible names (width scaled like any stock ``Conv``), and ``HGStem``, whose
+output width the stock builder records exactly as written, for layers that must keep the paper's exact widths.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+from ultralytics.nn import tasks
+from ultralytics.nn.modules import Conv
+from ultralytics.utils import LOGGER
+
+from . import configs
+from .modules import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage
+
+__all__ = ("PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
+
+# YAML key holding the exact widths per scale that exact-width layers refer to by name, e.g. ``[stage2, 4]``.
+CHANNELS_KEY = "shufflenet_channels"
+
+
+@dataclass(frozen=True)
+class PluginLayer:
+    """A YAML layer name: the module it builds and how its first argument (output width) is resolved."""
+
+    module: type[nn.Module]
+    exact_width: bool  # True: as written or looked up in CHANNELS_KEY; False: scaled like a stock Conv
+    arguments: str  # the YAML arguments, for error messages
+
+
+PLUGIN_LAYERS: dict[str, PluginLayer] = {
+    "Conv_maxpool": PluginLayer(Conv_maxpool, False, "[c2]"),
+    "CBRM": PluginLayer(Conv_maxpool, False, "[c2]"),
+    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, "[c2, stride]"),
+    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, "[c2, stride]"),
+    "ShuffleNetV2Stem": PluginLayer(Conv_maxpool, True, "[c2]"),
+    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, "[c2, units]"),
+}
+
+_stock_parse_model = tasks.parse_model
+_stock_check_yaml = tasks.check_yaml
+_lock = threading.Lock()
+
+
+class _SummaryBuffer(logging.Filter):
+    """Hold back this thread's log records while a plugin model is built, so stand-in rows can be rewritten."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        held = getattr(self._local, "records", None)
+        if held is None:
+            return True
+        held.append(record)
+        return False
+
+    @contextmanager
+    def hold(self, records: list[logging.LogRecord]) -> Iterator[None]:
+        self._local.records = records
+        try:
+            yield
+        finally:
+            self._local.records = None
+
+
+_summary = _SummaryBuffer()
+
+
+def _available() -> str:
+    return ", ".join(f"{name} {layer.arguments}" for name, layer in PLUGIN_LAYERS.items())
+
+
+def _check_name(i: int, name: object) -> None:
+    """Replace the stock builder's bare KeyError for an unknown layer name with one that says what exists."""
+    if not isinstance(name, str) or name.startswith(("nn.", "torchvision.ops.")):
+        return
+    if name in PLUGIN_LAYERS or name in vars(tasks):
+        return
+    close = difflib.get_close_matches(name, [*PLUGIN_LAYERS, *vars(tasks)], n=3)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise ValueError(
+        f"layer {i}: unknown module '{name}'.{hint} ShuffleNet plugin layers: {_available()}; "
+        "otherwise any Ultralytics module, nn.<torch.nn module> or torchvision.ops.<op>."
+    )
+
+
+def _exact_width(i: int, name: str, value: object, d: dict) -> int:
+    if not isinstance(value, str):
+        return value
+    scale = d.get("scale") or next(iter(d.get("scales") or {}), None)
+    table = (d.get(CHANNELS_KEY) or {}).get(scale)
+    if not isinstance(table, dict) or value not in table:
+        known = sorted(table) if isinstance(table, dict) else []
+        raise ValueError(
+            f"layer {i} ({name}): width '{value}' is not defined for scale '{scale}': the YAML needs "
+            f"'{CHANNELS_KEY}: {{{scale}: {{{value}: <channels>, ...}}}}' (defined there: {known or 'nothing'})"
+        )
+    return table[value]
+
+
+def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
+    """Return the stock stand-in row for plugin row ``i`` and the plugin arguments after the width."""
+    f, n, name, args = row
+    layer = PLUGIN_LAYERS[name]
+    if not isinstance(args, list) or not args:
+        raise ValueError(f"layer {i} ({name}): arguments must be a list {layer.arguments}, got {args!r}")
+    c2 = _exact_width(i, name, args[0], d) if layer.exact_width else args[0]
+    if not isinstance(c2, int) or isinstance(c2, bool) or c2 < 1:
+        raise TypeError(f"layer {i} ({name}): output width must be a positive integer, got {c2!r}")
+    stand_in = [f, n, "HGStem", [2, c2]] if layer.exact_width else [f, n, "Conv", [c2]]
+    return stand_in, list(args[1:])
+
+
+def _resolved_widths(stand_in: nn.Module) -> tuple[int, int, int]:
+    """Input width, output width and number of copies the stock builder gave a stand-in."""
+    copies = list(stand_in) if isinstance(stand_in, nn.Sequential) else [stand_in]
+    first = copies[0]
+    if hasattr(first, "stem1"):  # HGStem
+        return first.stem1.conv.in_channels, first.stem4.conv.out_channels, len(copies)
+    return first.conv.in_channels, first.conv.out_channels, len(copies)
+
+
+def _build_real(i: int, name: str, stand_in: nn.Module, extra: list) -> tuple[nn.Module, list]:
+    c1, c2, n = _resolved_widths(stand_in)
+    args = [c1, c2, *extra]
+    if n > 1 and c1 != c2:
+        raise ValueError(
+            f"layer {i} ({name}): n={n} chains {n} identical copies, so input and output widths must match, got "
+            f"{c1} -> {c2}; give the width-changing layer its own row with n=1"
+        )
+    cls = PLUGIN_LAYERS[name].module
+    try:
+        layers = [cls(*args) for _ in range(n)]
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"layer {i} ({name} {args}): {e}") from None
+    module = nn.Sequential(*layers) if n > 1 else layers[0]
+    module.i, module.f = stand_in.i, stand_in.f
+    module.type = f"{cls.__module__}.{cls.__qualname__}"
+    module.np = sum(p.numel() for p in module.parameters())
+    return module, args
+
+
+def _summary_row(module: nn.Module, n: int, args: list) -> str:
+    return f"{module.i:>3}{module.f!s:>20}{n:>3}{module.np:10.0f}  {module.type:<45}{args!s:<30}"
+
+
+def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, list]) -> tuple[nn.Sequential, list]:
+    rows = d["backbone"] + d["head"]
+    extras = {}
+    stock_rows = []
+    for i, row in enumerate(rows):
+        if i in plugin_rows:
+            row, extras[i] = _stand_in(i, row, d)
+        stock_rows.append(row)
+    nb = len(d["backbone"])
+    d = {**d, "backbone": stock_rows[:nb], "head": stock_rows[nb:]}
+
+    held: list[logging.LogRecord] = []
+    rewritten: dict[str, str] = {}  # summary-row prefix ("index, from") -> the real layer's row
+    try:
+        with _summary.hold(held):
+            model, save = _stock_parse_model(d, ch, verbose)
+            for i, row in plugin_rows.items():
+                n = len(model[i]) if isinstance(model[i], nn.Sequential) else 1
+                model[i], args = _build_real(i, row[2], model[i], extras[i])
+                rewritten[f"{i:>3}{model[i].f!s:>20}"] = _summary_row(model[i], n, args)
+    finally:  # on failure too: the rows built so far and any warning still reach the user
+        for record in held:
+            row = rewritten.get(record.getMessage()[:23])
+            if row is not None:
+                record.msg, record.args = row, ()
+            LOGGER.handle(record)
+    return model, save
+
+
+@functools.wraps(_stock_parse_model)
+def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, list]:
+    """Stock ``parse_model`` that also builds plugin layers; YAMLs without them take the untouched stock path."""
+    rows = d["backbone"] + d["head"]
+    for i, row in enumerate(rows):
+        _check_name(i, row[2])
+    plugin_rows = {i: row for i, row in enumerate(rows) if row[2] in PLUGIN_LAYERS}
+    default_act = Conv.default_act
+    try:
+        if not plugin_rows:
+            return _stock_parse_model(d, ch, verbose)
+        return _build_with_plugins(d, ch, verbose, plugin_rows)
+    finally:
+        Conv.default_act = default_act  # a YAML 'activation:' must not outlive its build, even a failed one
+
+
+@functools.wraps(_stock_check_yaml)
+def check_yaml(file: Any, *args: Any, **kwargs: Any) -> Any:
+    """Stock ``check_yaml`` that also finds this package's model YAMLs by bare name."""
+    shipped = configs.find_config(file)
+    return str(shipped) if shipped else _stock_check_yaml(file, *args, **kwargs)
+
+
+def is_registered() -> bool:
+    """True while Ultralytics builds models through this plugin."""
+    return tasks.parse_model is parse_model
+
+
+def register() -> None:
+    """Route Ultralytics' model building and YAML lookup through the plugin; calling it again changes nothing."""
+    with _lock:
+        if is_registered():
+            return
+        tasks.parse_model, tasks.check_yaml = parse_model, check_yaml
+        LOGGER.addFilter(_summary)
+
+
+def unregister() -> None:
+    """Restore the stock builder and YAML lookup exactly as they were before ``register()``."""
+    with _lock:
+        if not is_registered():
+            return
+        tasks.parse_model, tasks.check_yaml = _stock_parse_model, _stock_check_yaml
+        LOGGER.removeFilter(_summary)
