@@ -1,0 +1,116 @@
+"""The stock ``yolo`` CLI end to end on coco8: train, then predict / val / fine-tune / resume in fresh processes."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run, yolo
+
+COMMON = ("data=coco8.yaml", "imgsz=128", "batch=4", "workers=0", "device=cpu", "plots=False")
+
+
+@pytest.fixture(scope="module")
+def trained(datasets_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One smoke training through the stock CLI, from a directory that knows nothing of this project."""
+    work = tmp_path_factory.mktemp("cli")
+    out = run(
+        yolo(),
+        "train",
+        "model=yolov8n-shufflenetv2.yaml",
+        "epochs=2",
+        *COMMON,
+        f"project={work}",
+        "name=smoke",
+        cwd=work,
+    )
+    return work / "smoke" / "weights", out
+
+
+def test_train_builds_the_shufflenet_model_and_saves_checkpoints(trained: tuple[Path, str]) -> None:
+    weights, out = trained
+    assert "ultralytics_shufflenet.modules.ShuffleNetV2Stage" in out and "[24, 48, 4]" in out  # true summary rows
+    assert "YOLOv8n-shufflenetv2 summary" in out and "2 epochs completed" in out
+    assert (weights / "best.pt").is_file() and (weights / "last.pt").is_file()
+    losses = re.findall(r"\s2/2\s+\S+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", out)
+    assert losses and all(float(v) > 0 for v in losses[-1])
+
+
+def test_predict_and_val_from_checkpoint_in_fresh_processes(trained: tuple[Path, str], datasets_dir: Path) -> None:
+    weights, _ = trained
+    image = next((datasets_dir / "coco8" / "images" / "val").glob("*.jpg"))
+    out = run(
+        yolo(),
+        "predict",
+        f"model={weights / 'best.pt'}",
+        f"source={image}",
+        "imgsz=128",
+        "device=cpu",
+        f"project={weights.parent}",
+        "name=predict",
+        "save=True",
+        cwd=weights.parent,
+    )
+    assert "1/1" in out and (weights.parent / "predict" / image.name).is_file()
+    out = run(
+        yolo(),
+        "val",
+        f"model={weights / 'best.pt'}",
+        *COMMON,
+        f"project={weights.parent}",
+        "name=val",
+        cwd=weights.parent,
+    )
+    assert re.search(r"\s+all\s+4\s+17\s", out), out[-2000:]
+
+
+def test_checkpoint_loads_without_the_start_up_hook(trained: tuple[Path, str]) -> None:
+    # Unpickling names the plugin's classes, which imports (and so registers) the plugin by itself.
+    weights, _ = trained
+    code = (
+        "import sys\nfrom ultralytics import YOLO\n"
+        f"m = YOLO({str(weights / 'best.pt')!r})\n"
+        "print(type(m.model.model[1]).__name__, 'ultralytics_shufflenet' in sys.modules)"
+    )
+    out = run(sys.executable, "-c", code, cwd=weights.parent, env={"ULTRALYTICS_SHUFFLENET_AUTOLOAD": "0"})
+    assert out.strip().splitlines()[-1] == "ShuffleNetV2Stage True"
+
+
+def test_fine_tune_from_checkpoint(trained: tuple[Path, str]) -> None:
+    weights, _ = trained
+    out = run(
+        yolo(),
+        "train",
+        f"model={weights / 'best.pt'}",
+        "epochs=1",
+        *COMMON,
+        f"project={weights.parent}",
+        "name=finetune",
+        cwd=weights.parent,
+    )
+    assert re.search(r"Transferred (\d+)/\1 items", out), out[-3000:]
+    assert (weights.parent / "finetune" / "weights" / "best.pt").is_file()
+
+
+def test_resume_an_interrupted_training(datasets_dir: Path, tmp_path: Path) -> None:
+    # Stop after the first of two epochs, as a crash would, leaving last.pt with its optimizer state.
+    code = (
+        "from ultralytics import YOLO\n"
+        "def stop(trainer):\n"
+        "    raise KeyboardInterrupt\n"
+        "model = YOLO('yolov8n-shufflenetv2.yaml')\n"
+        "model.add_callback('on_fit_epoch_end', stop)\n"
+        "try:\n"
+        "    model.train(epochs=2, "
+        f"data='coco8.yaml', imgsz=128, batch=4, workers=0, device='cpu', plots=False, project={str(tmp_path)!r}, "
+        "name='run')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    assert "interrupted" in run(sys.executable, "-c", code, cwd=tmp_path)
+    last = tmp_path / "run" / "weights" / "last.pt"
+    out = run(yolo(), "train", "resume", f"model={last}", cwd=tmp_path)
+    assert "Resuming training" in out and "2/2" in out
