@@ -41,7 +41,8 @@ def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    target = tmp_path_factory.mktemp("datasets")
+    # Named exactly 'datasets': older stock coco8.yaml files say 'path: ../datasets/coco8'.
+    target = tmp_path_factory.mktemp("datasets", numbered=False)
     shutil.copytree(source, target / "coco8")
     from ultralytics import settings
 
