@@ -23,7 +23,8 @@ PAPER_WIDTHS["x"] = PAPER_WIDTHS["l"]
 
 
 def test_configs_ship_with_the_package() -> None:
-    assert "yolov8-shufflenetv2.yaml" in config_names()
+    expected = {"yolov8-shufflenetv2.yaml", "yolov8-shufflenetv2-star.yaml", "yolov8-cls-shufflenetv2.yaml"}
+    assert set(config_names()) == expected
     assert CONFIG_DIR.parent.parent.name == "ultralytics_shufflenet"
 
 
@@ -37,7 +38,7 @@ def test_bare_name_resolves_from_any_directory(tmp_path: Path, monkeypatch: pyte
     assert YOLO("yolov8n-shufflenetv2.yaml").model.model[-1].nc == 3
 
 
-@pytest.mark.parametrize("scale", "nslmx")
+@pytest.mark.parametrize("scale", "nsmlx")
 def test_each_scale_has_the_paper_backbone_and_the_stock_head(scale: str) -> None:
     model = DetectionModel(f"yolov8{scale}-shufflenetv2.yaml", verbose=False)
     stock = DetectionModel(f"yolov8{scale}.yaml", verbose=False)
@@ -61,11 +62,12 @@ def test_head_reads_p3_p4_p5_from_the_backbone() -> None:
     assert rows[1][0] == [-1, 2] and rows[4][0] == [-1, 1] and rows[-1][0] == [10, 13, 16]
 
 
-@pytest.mark.parametrize("scale", "nslmx")
-def test_yaml_comment_states_the_true_parameters_and_gflops(scale: str) -> None:
-    line = next(x for x in CFG.read_text().splitlines() if x.strip().startswith(f"{scale}: ["))
+@pytest.mark.parametrize("scale", "nsmlx")
+@pytest.mark.parametrize("name", config_names())
+def test_yaml_comment_states_the_true_parameters_and_gflops(name: str, scale: str) -> None:
+    line = next(x for x in (CONFIG_DIR / name).read_text().splitlines() if x.strip().startswith(f"{scale}: ["))
     params, gflops = re.search(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs", line).groups()
-    model = DetectionModel(f"yolov8{scale}-shufflenetv2.yaml", verbose=False)
+    model = YOLO(name.replace("yolov8", f"yolov8{scale}", 1)).model
     assert int(params.replace(",", "")) == sum(p.numel() for p in model.parameters())
     assert float(gflops) == pytest.approx(get_flops(model), abs=0.05)
 

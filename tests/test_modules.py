@@ -117,3 +117,17 @@ def test_stem_and_stage_shapes() -> None:
 def test_invalid_settings_raise_value_error(build, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_v2_star_puts_a_depthwise_conv_before_the_first_pointwise_conv_of_each_branch() -> None:
+    unit = ShuffleNetV2(24, 48, 2, extra_dw=True)
+    assert list(unit.branch1._modules) == ["0", "extra_dw", "1"]
+    assert list(unit.branch2._modules) == ["extra_dw", "0", "1", "2"]
+    for branch, c in ((unit.branch1, 24), (unit.branch2, 24)):
+        dw = branch.extra_dw
+        assert dw.conv.groups == dw.conv.in_channels == c and dw.conv.kernel_size == (3, 3) and dw.conv.stride == (1, 1)
+        assert isinstance(dw.act, nn.Identity)  # conv + BN, no ReLU, like the paper's other depthwise convs
+    assert list(ShuffleNetV2(48, 48, 1, extra_dw=True).branch2._modules) == ["extra_dw", "0", "1", "2"]
+    assert ShuffleNetV2Stage(24, 48, 3, True)(torch.randn(2, 24, 16, 16)).shape == (2, 48, 8, 8)
+    with pytest.raises(ValueError, match="extra_dw must be True or False, got 1"):
+        ShuffleNetV2(24, 48, 2, extra_dw=1)

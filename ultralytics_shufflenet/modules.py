@@ -6,11 +6,38 @@ BatchNorm of the backbone. Constructors take ``(c1, c2, ...)`` like ``ultralytic
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
-from ultralytics.nn.modules import Conv
+from ultralytics.nn.modules import Classify, Conv
 
-__all__ = ("Conv_maxpool", "ShuffleNetV2", "ShuffleNetV2Stage", "channel_shuffle")
+__all__ = (
+    "Conv_maxpool",
+    "ImageNetBatchNorm2d",
+    "ShuffleNetV2",
+    "ShuffleNetV2Classifier",
+    "ShuffleNetV2Stage",
+    "channel_shuffle",
+)
+
+
+class ImageNetBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm with torchvision's ``eps=1e-5``, so ImageNet statistics give exactly torchvision's features.
+
+    Ultralytics resets every plain ``nn.BatchNorm2d`` to ``eps=1e-3`` when it builds a model; this subclass is left
+    alone by that reset. Momentum is Ultralytics' training value (0.03).
+    """
+
+    def __init__(self, num_features: int):
+        super().__init__(num_features, eps=1e-5, momentum=0.03)
+
+
+def conv_bn(c1: int, c2: int, k: int, s: int = 1, g: int = 1, relu: bool = False) -> Conv:
+    """Ultralytics ``Conv`` (fusable) with ShuffleNet's activation choice and ImageNet-exact BatchNorm."""
+    conv = Conv(c1, c2, k, s, g=g, act=nn.ReLU() if relu else False)
+    conv.bn = ImageNetBatchNorm2d(c2)
+    return conv
 
 
 def channel_shuffle(x: torch.Tensor, groups: int = 2) -> torch.Tensor:
@@ -40,7 +67,7 @@ class Conv_maxpool(nn.Module):  # noqa: N801 - the name users know from the wide
     def __init__(self, c1: int, c2: int):
         super().__init__()
         _check_channels("Conv_maxpool", c1, c2, even=False)
-        self.conv = Conv(c1, c2, 3, 2, act=nn.ReLU())
+        self.conv = conv_bn(c1, c2, 3, 2, relu=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -53,12 +80,18 @@ class ShuffleNetV2(nn.Module):
     Stride 1 splits the channels: one half passes unchanged, the other runs through ``branch2``. Stride 2 feeds the
     whole input to both branches, so the output has ``oup`` channels at half the resolution. Both end in a channel
     shuffle with two groups.
+
+    ``extra_dw=True`` builds the paper's ShuffleNet V2* detection variant: a 3x3 depthwise conv + BN right before the
+    first 1x1 conv of each branch, for a wider receptive field. It is stored under the key ``extra_dw`` so every layer
+    shared with the plain unit keeps its state-dict key, and ImageNet weights still load into those.
     """
 
-    def __init__(self, inp: int, oup: int, stride: int = 1):
+    def __init__(self, inp: int, oup: int, stride: int = 1, extra_dw: bool = False):
         super().__init__()
         if not _is_int(stride) or stride not in (1, 2):
             raise ValueError(f"ShuffleNetV2: stride must be 1 or 2, got {stride!r}")
+        if not isinstance(extra_dw, bool):
+            raise ValueError(f"ShuffleNetV2: extra_dw must be True or False, got {extra_dw!r}")
         _check_channels("ShuffleNetV2", inp, oup, even=True)
         branch = oup // 2
         if stride == 1 and inp != oup:
@@ -67,16 +100,30 @@ class ShuffleNetV2(nn.Module):
                 f"channels (twice the branch width), got {inp}; use stride 2 to change width"
             )
         self.stride = stride
+
+        def extra(c: int) -> list[tuple[str, nn.Module]]:
+            return [("extra_dw", conv_bn(c, c, 3, g=c))] if extra_dw else []
+
         if stride == 2:
             self.branch1 = nn.Sequential(
-                Conv(inp, inp, 3, 2, g=inp, act=False),  # depthwise
-                Conv(inp, branch, 1, act=nn.ReLU()),
+                OrderedDict(
+                    [
+                        ("0", conv_bn(inp, inp, 3, 2, g=inp)),  # depthwise
+                        *extra(inp),
+                        ("1", conv_bn(inp, branch, 1, relu=True)),
+                    ]
+                )
             )
         c_in = inp if stride == 2 else branch
         self.branch2 = nn.Sequential(
-            Conv(c_in, branch, 1, act=nn.ReLU()),
-            Conv(branch, branch, 3, stride, g=branch, act=False),  # depthwise
-            Conv(branch, branch, 1, act=nn.ReLU()),
+            OrderedDict(
+                [
+                    *extra(c_in),
+                    ("0", conv_bn(c_in, branch, 1, relu=True)),
+                    ("1", conv_bn(branch, branch, 3, stride, g=branch)),  # depthwise
+                    ("2", conv_bn(branch, branch, 1, relu=True)),
+                ]
+            )
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -94,7 +141,27 @@ class ShuffleNetV2Stage(nn.Sequential):
     Indexed like torchvision's ``stageN`` (``0`` is the stride-2 unit), so its state dict maps one to one.
     """
 
-    def __init__(self, c1: int, c2: int, n: int = 1):
+    def __init__(self, c1: int, c2: int, n: int = 1, extra_dw: bool = False):
         if not _is_int(n) or n < 1:
             raise ValueError(f"ShuffleNetV2Stage: number of units must be an integer >= 1, got {n!r}")
-        super().__init__(ShuffleNetV2(c1, c2, 2), *(ShuffleNetV2(c2, c2, 1) for _ in range(n - 1)))
+        first = ShuffleNetV2(c1, c2, 2, extra_dw)
+        super().__init__(first, *(ShuffleNetV2(c2, c2, 1, extra_dw) for _ in range(n - 1)))
+
+
+class ShuffleNetV2Classifier(Classify):
+    """ShuffleNet V2's own classifier: 1x1 conv5 + BN + ReLU, global average pool, fully connected layer.
+
+    A ``Classify`` (same attribute names, stock forward) so Ultralytics treats it as its classification head:
+    softmax at inference, and ``reshape_outputs`` swaps ``linear`` when a data set has another class count. Its
+    ``conv`` is built here instead of by ``Classify.__init__``, whose hidden width is fixed at 1280.
+    """
+
+    def __init__(self, c1: int, c2: int, c_: int = 1024):
+        nn.Module.__init__(self)
+        _check_channels("ShuffleNetV2Classifier", c1, c_, even=False)
+        if not _is_int(c2) or c2 < 1:
+            raise ValueError(f"ShuffleNetV2Classifier: number of classes must be a positive integer, got {c2!r}")
+        self.conv = conv_bn(c1, c_, 1, relu=True)  # conv5
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Identity()  # torchvision's network has no dropout
+        self.linear = nn.Linear(c_, c2)  # fc

@@ -27,7 +27,7 @@ from ultralytics.nn.modules import Conv
 from ultralytics.utils import LOGGER
 
 from . import configs
-from .modules import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage
+from .modules import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage
 
 __all__ = ("PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
 
@@ -40,17 +40,19 @@ class PluginLayer:
     """A YAML layer name: the module it builds and how its first argument (output width) is resolved."""
 
     module: type[nn.Module]
-    exact_width: bool  # True: as written or looked up in CHANNELS_KEY; False: scaled like a stock Conv
+    exact_width: bool  # True: widths as written, or names looked up in CHANNELS_KEY; False: scaled like a Conv
     arguments: str  # the YAML arguments, for error messages
 
 
 PLUGIN_LAYERS: dict[str, PluginLayer] = {
     "Conv_maxpool": PluginLayer(Conv_maxpool, False, "[c2]"),
     "CBRM": PluginLayer(Conv_maxpool, False, "[c2]"),
-    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, "[c2, stride]"),
-    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, "[c2, stride]"),
+    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, "[c2, stride, extra_dw]"),
+    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, "[c2, stride, extra_dw]"),
     "ShuffleNetV2Stem": PluginLayer(Conv_maxpool, True, "[c2]"),
-    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, "[c2, units]"),
+    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, "[c2, units, extra_dw]"),
+    # Named so that Ultralytics' task guess (which reads the last head row's name) says 'classify'.
+    "Classifier": PluginLayer(ShuffleNetV2Classifier, True, "[nc, conv5_channels]"),
 }
 
 _stock_parse_model = tasks.parse_model
@@ -102,18 +104,21 @@ def _check_name(i: int, name: object) -> None:
     )
 
 
-def _exact_width(i: int, name: str, value: object, d: dict) -> int:
+def _resolve(i: int, name: str, value: object, d: dict) -> object:
+    """A width given by name: from the YAML's per-scale table, or a top-level number such as ``nc``."""
     if not isinstance(value, str):
         return value
     scale = d.get("scale") or next(iter(d.get("scales") or {}), None)
     table = (d.get(CHANNELS_KEY) or {}).get(scale)
-    if not isinstance(table, dict) or value not in table:
-        known = sorted(table) if isinstance(table, dict) else []
-        raise ValueError(
-            f"layer {i} ({name}): width '{value}' is not defined for scale '{scale}': the YAML needs "
-            f"'{CHANNELS_KEY}: {{{scale}: {{{value}: <channels>, ...}}}}' (defined there: {known or 'nothing'})"
-        )
-    return table[value]
+    if isinstance(table, dict) and value in table:
+        return table[value]
+    if isinstance(d.get(value), int):
+        return d[value]
+    known = sorted(table) if isinstance(table, dict) else []
+    raise ValueError(
+        f"layer {i} ({name}): width '{value}' is not defined for scale '{scale}': the YAML needs "
+        f"'{CHANNELS_KEY}: {{{scale}: {{{value}: <channels>, ...}}}}' (defined there: {known or 'nothing'})"
+    )
 
 
 def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
@@ -122,7 +127,9 @@ def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
     layer = PLUGIN_LAYERS[name]
     if not isinstance(args, list) or not args:
         raise ValueError(f"layer {i} ({name}): arguments must be a list {layer.arguments}, got {args!r}")
-    c2 = _exact_width(i, name, args[0], d) if layer.exact_width else args[0]
+    if layer.exact_width:
+        args = [_resolve(i, name, a, d) for a in args]
+    c2 = args[0]
     if not isinstance(c2, int) or isinstance(c2, bool) or c2 < 1:
         raise TypeError(f"layer {i} ({name}): output width must be a positive integer, got {c2!r}")
     stand_in = [f, n, "HGStem", [2, c2]] if layer.exact_width else [f, n, "Conv", [c2]]

@@ -1,0 +1,244 @@
+"""Faithful to the paper: torchvision's ShuffleNet V2 weights give torchvision's features in our models."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+from ultralytics.nn.tasks import ClassificationModel, DetectionModel
+
+from conftest import run, yolo
+from ultralytics_shufflenet import ShuffleNetV2Stage
+from ultralytics_shufflenet.convert import main as convert
+from ultralytics_shufflenet.weights import convert_state_dict, torchvision_names
+
+WIDTHS = {  # scale letter -> torchvision builder, paper MFLOPs (multiply-adds at 224x224)
+    "n": (torchvision.models.shufflenet_v2_x0_5, 41),
+    "s": (torchvision.models.shufflenet_v2_x1_0, 146),
+    "m": (torchvision.models.shufflenet_v2_x1_5, 299),
+    "l": (torchvision.models.shufflenet_v2_x2_0, 591),
+}
+
+
+def torchvision_model(scale: str, seed: int = 0) -> nn.Module:
+    """Random weights (nothing is downloaded) with BatchNorm statistics measured on data, as trained ones are:
+    activations stay at a realistic scale, and a wrong epsilon or a swapped tensor shows."""
+    torch.manual_seed(seed)
+    model = WIDTHS[scale][0](weights=None)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(torch.randn(8, 3, 64, 64))
+    return model.eval()
+
+
+def torchvision_features(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    x = model.maxpool(model.conv1(x))
+    out = []
+    for stage in (model.stage2, model.stage3, model.stage4):
+        x = stage(x)
+        out.append(x)
+    return out
+
+
+def converted_detector(scale: str, tv: nn.Module, cfg: str = "yolov8{}-shufflenetv2.yaml") -> DetectionModel:
+    model = DetectionModel(cfg.format(scale), verbose=False)
+    model.load_state_dict(convert_state_dict(model, tv.state_dict()))
+    return model.eval()
+
+
+def our_features(model: DetectionModel, x: torch.Tensor) -> list[torch.Tensor]:
+    x = model.model[0](x)
+    out = []
+    for i in (1, 2, 3):
+        x = model.model[i](x)
+        out.append(x)
+    return out
+
+
+@pytest.mark.parametrize("scale", WIDTHS)
+def test_backbone_reproduces_torchvision_stages(scale: str) -> None:
+    tv = torchvision_model(scale)
+    ours = converted_detector(scale, tv)
+    backbone_bn = [m for i in range(4) for m in ours.model[i].modules() if isinstance(m, nn.BatchNorm2d)]
+    head_bn = [m for m in ours.model[4:].modules() if isinstance(m, nn.BatchNorm2d)]
+    assert {m.eps for m in backbone_bn} == {1e-5} and {m.eps for m in head_bn} == {1e-3}  # survives Ultralytics' reset
+    with torch.no_grad():
+        for shape in ((2, 3, 224, 224), (3, 3, 160, 288)):
+            x = torch.randn(shape)
+            for a, b in zip(our_features(ours, x), torchvision_features(tv, x)):
+                assert a.shape == b.shape
+                assert (a - b).abs().max().item() <= 1e-5
+    backbone = sum(p.numel() for i in range(4) for p in ours.model[i].parameters())
+    reference = sum(p.numel() for part in (tv.conv1, tv.stage2, tv.stage3, tv.stage4) for p in part.parameters())
+    assert backbone == reference
+
+
+def test_ultralytics_epsilon_would_change_the_imagenet_features() -> None:
+    # Why the backbone keeps eps=1e-5: with the 1e-3 Ultralytics gives plain BatchNorms, features drift.
+    tv = torchvision_model("n")
+    ours = converted_detector("n", tv)
+    for m in ours.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eps = 1e-3
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        assert (our_features(ours, x)[-1] - torchvision_features(tv, x)[-1]).abs().max().item() > 1e-3
+
+
+@pytest.mark.parametrize("scale", WIDTHS)
+def test_classifier_reproduces_torchvision_logits_and_paper_flops(scale: str) -> None:
+    tv = torchvision_model(scale)
+    ours = ClassificationModel(f"yolov8{scale}-cls-shufflenetv2.yaml", verbose=False)
+    ours.load_state_dict(convert_state_dict(ours, tv.state_dict()))
+    ours.eval()
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in tv.parameters())
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        probabilities, logits = ours(x)
+        expected = tv(x)
+    assert (logits - expected).abs().max().item() <= 1e-4
+    torch.testing.assert_close(probabilities, expected.softmax(1))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        ours(torch.zeros(1, 3, 224, 224))
+    mflops = counter.get_total_flops() / 2 / 1e6  # multiply-adds, as the paper counts
+    assert mflops == pytest.approx(WIDTHS[scale][1], rel=0.05)
+
+
+def test_v2_star_adds_one_depthwise_conv_per_branch_and_shares_every_other_layer() -> None:
+    plain = DetectionModel("yolov8s-shufflenetv2.yaml", verbose=False)
+    star = DetectionModel("yolov8s-shufflenetv2-star.yaml", verbose=False)
+    extra = [n for n, _ in star.named_modules() if n.endswith("extra_dw")]
+    units = sum(len(m) for m in star.modules() if isinstance(m, ShuffleNetV2Stage))
+    assert len(extra) == units + 3  # one per branch: two in each stride-2 unit, one in each stride-1 unit
+    tv = torchvision_model("s")
+    converted = converted_detector("s", tv)
+    names = torchvision_names(converted)
+    star_converted = converted_detector("s", tv, "yolov8{}-shufflenetv2-star.yaml")
+    assert torchvision_names(star_converted) == names  # every layer the two share loads from the same tensor
+    star.load(converted)  # what pretrained=OUT.pt does
+    for key in names:
+        assert torch.equal(star.state_dict()[key], converted.state_dict()[key])
+    delta = sum(p.numel() for p in star.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert delta == sum(p.numel() for n in extra for p in star.get_submodule(n).parameters()) > 0
+
+
+@pytest.fixture(scope="module")
+def torchvision_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tv") / "shufflenetv2_x0.5-f707e7126e.pth"
+    torch.save(torchvision_model("n").state_dict(), path)
+    return path
+
+
+def bad_file(tmp_path: Path, torchvision_file: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.pth"
+    if kind == "resnet":
+        torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
+    elif kind == "truncated":
+        data = torchvision_file.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "missing":
+        state_dict = torch.load(torchvision_file, weights_only=True)
+        del state_dict["stage3.2.branch2.3.weight"]
+        torch.save(state_dict, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "message"),
+    [
+        ("resnet", "yolov8n-shufflenetv2.yaml", r"not a torchvision ShuffleNet V2 state dict: expected keys like"),
+        ("truncated", "yolov8n-shufflenetv2.yaml", r"cannot be read as a torch file, is it truncated\?"),
+        ("missing", "yolov8n-shufflenetv2.yaml", r"lacks 1 tensor\(s\) the model needs: stage3\.2\.branch2\.3\.weight"),
+        (
+            None,
+            "yolov8s-shufflenetv2.yaml",
+            r"needs ShuffleNet V2 1\.0x \(stage 2/3/4 channels 116/232/464\), "
+            r"the file holds 0\.5x \(48/96/192\)",
+        ),
+    ],
+)
+def test_converter_errors_name_the_problem_and_write_nothing(
+    tmp_path: Path, torchvision_file: Path, capsys: pytest.CaptureFixture, kind: str | None, model: str, message: str
+) -> None:
+    source = bad_file(tmp_path, torchvision_file, kind) if kind else torchvision_file
+    out = tmp_path / "out.pt"
+    assert convert([str(source), "--model", model, "--out", str(out)]) == 1
+    assert re.search(message, capsys.readouterr().err)
+    assert list(tmp_path.glob("out.pt*")) == []
+
+
+def test_converted_checkpoint_transfers_the_whole_backbone_in_stock_training(
+    tmp_path: Path, torchvision_file: Path, datasets_dir: Path
+) -> None:
+    out = tmp_path / "yolov8n-shufflenetv2-imagenet.pt"
+    run(
+        sys.executable,
+        "-m",
+        "ultralytics_shufflenet.convert",
+        str(torchvision_file),
+        "--model",
+        "yolov8n-shufflenetv2.yaml",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    log = run(
+        yolo(),
+        "train",
+        "model=yolov8n-shufflenetv2.yaml",
+        f"pretrained={out}",
+        "data=coco8.yaml",
+        "epochs=1",
+        "imgsz=64",
+        "batch=4",
+        "workers=0",
+        "device=cpu",
+        "plots=False",
+        "val=False",
+        f"project={tmp_path}",
+        "name=pre",
+        cwd=tmp_path,
+    )
+    transferred, total = map(int, re.search(r"Transferred (\d+)/(\d+) items", log).groups())
+    backbone = len(torchvision_names(DetectionModel("yolov8n-shufflenetv2.yaml", verbose=False)))
+    assert transferred == total and transferred >= backbone == 330
+
+    # The transferred backbone is torchvision's network, features and all, before any training step.
+    from ultralytics import YOLO
+
+    seen = {}
+    model = YOLO("yolov8n-shufflenetv2.yaml")
+    model.add_callback("on_pretrain_routine_end", lambda trainer: seen.update(model=trainer.model))
+    model.add_callback("on_train_batch_start", lambda trainer: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        model.train(
+            data=str(datasets_dir / "coco8" / "coco8.yaml"),
+            pretrained=str(out),
+            epochs=1,
+            imgsz=64,
+            batch=4,
+            workers=0,
+            device="cpu",
+            plots=False,
+            project=str(tmp_path),
+            name="check",
+        )
+    tv = torchvision_model("n")
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        ours = our_features(seen["model"].float().eval(), x)
+        for a, b in zip(ours, torchvision_features(tv, x)):
+            assert (a - b).abs().max().item() <= 1e-5
