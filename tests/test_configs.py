@@ -23,7 +23,8 @@ PAPER_WIDTHS["x"] = PAPER_WIDTHS["l"]
 
 
 def test_configs_ship_with_the_package() -> None:
-    expected = {"yolov8-shufflenetv2.yaml", "yolov8-shufflenetv2-star.yaml", "yolov8-cls-shufflenetv2.yaml"}
+    expected = {"yolov8-shufflenetv2.yaml", "yolov8-shufflenetv2-star.yaml", "yolov8-shufflenetv2-lite.yaml"}
+    expected.add("yolov8-cls-shufflenetv2.yaml")
     assert set(config_names()) == expected
     assert CONFIG_DIR.parent.parent.name == "ultralytics_shufflenet"
 
@@ -55,6 +56,18 @@ def test_each_scale_has_the_paper_backbone_and_the_stock_head(scale: str) -> Non
     out = [m.cv2.conv.out_channels for m in head if isinstance(m, C2f)]
     assert out == [m.cv2.conv.out_channels for m in stock_head if isinstance(m, C2f)]
     assert layers[4].cv2.conv.out_channels == stock.model[9].cv2.conv.out_channels  # SPPF
+
+
+@pytest.mark.parametrize("scale", "ns")
+def test_lite_keeps_the_backbone_and_halves_the_neck(scale: str) -> None:
+    lite = DetectionModel(f"yolov8{scale}-shufflenetv2-lite.yaml", verbose=False).model
+    faithful = DetectionModel(f"yolov8{scale}-shufflenetv2.yaml", verbose=False).model
+    for i in range(4):
+        assert [p.shape for p in lite[i].parameters()] == [p.shape for p in faithful[i].parameters()]
+    assert [m.type for m in lite] == [m.type for m in faithful]
+    for a, b in zip(lite[4:-1], faithful[4:-1]):
+        if hasattr(b, "cv2"):
+            assert a.cv2.conv.out_channels * 2 == b.cv2.conv.out_channels
 
 
 def test_head_reads_p3_p4_p5_from_the_backbone() -> None:

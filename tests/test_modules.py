@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from ultralytics.nn.modules import Conv
 
-from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage, channel_shuffle
+from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage, channel_shuffle, interleave
 
 
 def reference_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -66,6 +66,11 @@ def test_channel_shuffle_matches_reference_and_permutes(groups: int) -> None:
     per_group = 8 // groups
     for k in range(8):  # output channel k is input channel (k % groups) * per_group + k // groups
         assert torch.equal(out[:, k], x[:, (k % groups) * per_group + k // groups])
+
+
+def test_interleave_is_concat_then_shuffle_exactly() -> None:
+    a, b = torch.randn(2, 6, 5, 4), torch.randn(2, 6, 5, 4)
+    assert torch.equal(interleave(a, b), channel_shuffle(torch.cat((a, b), 1), 2))
 
 
 @pytest.mark.parametrize(("inp", "oup", "stride"), [(24, 48, 2), (48, 48, 1), (116, 232, 2), (232, 232, 1)])

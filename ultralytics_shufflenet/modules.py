@@ -19,6 +19,7 @@ __all__ = (
     "ShuffleNetV2Classifier",
     "ShuffleNetV2Stage",
     "channel_shuffle",
+    "interleave",
 )
 
 
@@ -59,6 +60,16 @@ def _check_channels(name: str, c1: int, c2: int, even: bool) -> None:
     if not _is_int(c2) or c2 < 1 or (even and c2 % 2):
         need = "an even integer >= 2 (two equal branches)" if even else "a positive integer"
         raise ValueError(f"{name}: output channels must be {need}, got {c2!r}")
+
+
+def interleave(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``channel_shuffle(torch.cat((a, b), 1), 2)`` in one copy instead of two.
+
+    The paper's remark: concat and shuffle (and the next unit's split, here a free view) merge into one element-wise
+    operation. Stacking on a new axis after the channels and flattening it away puts ``a[i]`` at channel ``2i`` and
+    ``b[i]`` at ``2i + 1``, exactly the shuffled order, without the transpose copy.
+    """
+    return torch.stack((a, b), dim=2).flatten(1, 2)
 
 
 class Conv_maxpool(nn.Module):  # noqa: N801 - the name users know from the widely copied YAMLs
@@ -129,10 +140,8 @@ class ShuffleNetV2(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride == 1:
             kept, x = x.chunk(2, dim=1)
-            out = torch.cat((kept, self.branch2(x)), dim=1)
-        else:
-            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        return channel_shuffle(out, 2)
+            return interleave(kept, self.branch2(x))
+        return interleave(self.branch1(x), self.branch2(x))
 
 
 class ShuffleNetV2Stage(nn.Sequential):
