@@ -10,6 +10,8 @@ import pytest
 
 from conftest import run, yolo
 
+pytestmark = pytest.mark.core
+
 COMMON = ("data=coco8.yaml", "imgsz=128", "batch=4", "workers=0", "device=cpu", "plots=False")
 
 

@@ -17,6 +17,8 @@ from ultralytics.utils.torch_utils import get_flops
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2Stage
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names, find_config
 
+pytestmark = pytest.mark.core
+
 CFG = CONFIG_DIR / "yolov8-shufflenetv2.yaml"
 PAPER_WIDTHS = {"n": (48, 96, 192), "s": (116, 232, 464), "m": (176, 352, 704), "l": (244, 488, 976)}
 PAPER_WIDTHS["x"] = PAPER_WIDTHS["l"]

@@ -8,7 +8,11 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, run
+
+pytestmark = pytest.mark.core
 
 HOOK_FILES = ("_ultralytics_shufflenet_hook.py", "ultralytics_shufflenet.pth")
 

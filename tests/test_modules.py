@@ -9,6 +9,8 @@ from ultralytics.nn.modules import Conv
 
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage, channel_shuffle, interleave
 
+pytestmark = pytest.mark.core
+
 
 def reference_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     b, c, h, w = x.size()

@@ -21,6 +21,8 @@ import ultralytics_shufflenet
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, register, unregister
 from ultralytics_shufflenet.registry import PLUGIN_LAYERS
 
+pytestmark = pytest.mark.core
+
 STOCK_PARSE_MODEL = tasks.parse_model.__wrapped__
 
 # The YAML shape copied around in blog posts: Conv-like widths, one row per unit or per run of stride-1 units.

@@ -21,15 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import nn
 from ultralytics.nn import tasks
 from ultralytics.nn.modules import Conv
 from ultralytics.utils import LOGGER
 
 from . import configs
-from .modules import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage
+from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage
 
-__all__ = ("PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
+__all__ = ("CHECKPOINT_CLASSES", "PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
 
 # YAML key holding the exact widths per scale that exact-width layers refer to by name, e.g. ``[stage2, 4]``.
 CHANNELS_KEY = "shufflenet_channels"
@@ -41,23 +42,32 @@ class PluginLayer:
 
     module: type[nn.Module]
     exact_width: bool  # True: widths as written, or names looked up in CHANNELS_KEY; False: scaled like a Conv
-    arguments: str  # the YAML arguments, for error messages
+    arguments: tuple[str, ...]  # YAML argument names; all but the first are optional
+
+    @property
+    def usage(self) -> str:
+        return f"[{', '.join(self.arguments)}]"
 
 
 PLUGIN_LAYERS: dict[str, PluginLayer] = {
-    "Conv_maxpool": PluginLayer(Conv_maxpool, False, "[c2]"),
-    "CBRM": PluginLayer(Conv_maxpool, False, "[c2]"),
-    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, "[c2, stride, extra_dw]"),
-    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, "[c2, stride, extra_dw]"),
-    "ShuffleNetV2Stem": PluginLayer(Conv_maxpool, True, "[c2]"),
-    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, "[c2, units, extra_dw]"),
+    "Conv_maxpool": PluginLayer(Conv_maxpool, False, ("c2",)),
+    "CBRM": PluginLayer(Conv_maxpool, False, ("c2",)),
+    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, ("c2", "stride", "extra_dw")),
+    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, ("c2", "stride", "extra_dw")),
+    "ShuffleNetV2Stem": PluginLayer(Conv_maxpool, True, ("c2",)),
+    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, ("c2", "units", "extra_dw")),
     # Named so that Ultralytics' task guess (which reads the last head row's name) says 'classify'.
-    "Classifier": PluginLayer(ShuffleNetV2Classifier, True, "[nc, conv5_channels]"),
+    "Classifier": PluginLayer(ShuffleNetV2Classifier, True, ("nc", "conv5_channels")),
 }
+# Everything a plugin checkpoint pickles besides Ultralytics' and torch's own classes.
+CHECKPOINT_CLASSES = (Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage)
 
 _stock_parse_model = tasks.parse_model
 _stock_check_yaml = tasks.check_yaml
 _lock = threading.Lock()
+# Builds run one at a time: the stock builder sets the process-wide Conv.default_act from a YAML 'activation:', so
+# two concurrent builds could otherwise leak one's activation into the other.
+_build_lock = threading.RLock()
 
 
 class _SummaryBuffer(logging.Filter):
@@ -87,14 +97,38 @@ _summary = _SummaryBuffer()
 
 
 def _available() -> str:
-    return ", ".join(f"{name} {layer.arguments}" for name, layer in PLUGIN_LAYERS.items())
+    return ", ".join(f"{name} {layer.usage}" for name, layer in PLUGIN_LAYERS.items())
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_row(i: int, row: object) -> None:
+    """Shape of a plugin row: [from, repeats, module, args], one input that exists, a sensible argument count."""
+    if not isinstance(row, (list, tuple)) or len(row) != 4:
+        raise ValueError(f"layer {i}: a row is [from, repeats, module, args], got {row!r}")
+    f, n, name, args = row
+    layer = PLUGIN_LAYERS[name]
+    earliest = -1 if i == 0 else -i  # negative indices count back from this layer; layer 0 reads the image
+    if not _is_int(f) or not earliest <= f <= max(i - 1, 0):
+        valid = "-1 (the image)" if i == 0 else f"an earlier layer, {earliest}..{i - 1}"
+        raise ValueError(f"layer {i} ({name}): 'from' must be one index of {valid}; got {f!r}")
+    if not _is_int(n) or n < 1:
+        raise ValueError(f"layer {i} ({name}): repeats must be an integer >= 1, got {n!r}")
+    if not isinstance(args, list) or not 1 <= len(args) <= len(layer.arguments):
+        count = len(args) if isinstance(args, list) else "not a list"
+        raise ValueError(
+            f"layer {i} ({name}): arguments are {layer.usage} (1 to {len(layer.arguments)} values), "
+            f"got {args!r} ({count})"
+        )
 
 
 def _check_name(i: int, name: object) -> None:
     """Replace the stock builder's bare KeyError for an unknown layer name with one that says what exists."""
-    if not isinstance(name, str) or name.startswith(("nn.", "torchvision.ops.")):
+    if not isinstance(name, str) or name.startswith("torchvision.ops."):
         return
-    if name in PLUGIN_LAYERS or name in vars(tasks):
+    if name in PLUGIN_LAYERS or name in vars(tasks) or (name.startswith("nn.") and hasattr(nn, name[3:])):
         return
     close = difflib.get_close_matches(name, [*PLUGIN_LAYERS, *vars(tasks)], n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
@@ -102,6 +136,10 @@ def _check_name(i: int, name: object) -> None:
         f"layer {i}: unknown module '{name}'.{hint} ShuffleNet plugin layers: {_available()}; "
         "otherwise any Ultralytics module, nn.<torch.nn module> or torchvision.ops.<op>."
     )
+
+
+def _is_plugin_row(row: object) -> bool:
+    return isinstance(row, (list, tuple)) and len(row) >= 3 and isinstance(row[2], str) and row[2] in PLUGIN_LAYERS
 
 
 def _resolve(i: int, name: str, value: object, d: dict) -> object:
@@ -116,22 +154,23 @@ def _resolve(i: int, name: str, value: object, d: dict) -> object:
         return d[value]
     known = sorted(table) if isinstance(table, dict) else []
     raise ValueError(
-        f"layer {i} ({name}): width '{value}' is not defined for scale '{scale}': the YAML needs "
+        f"layer {i} ({name}): '{value}' is not defined for scale '{scale}': the YAML needs "
         f"'{CHANNELS_KEY}: {{{scale}: {{{value}: <channels>, ...}}}}' (defined there: {known or 'nothing'})"
     )
 
 
 def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
     """Return the stock stand-in row for plugin row ``i`` and the plugin arguments after the width."""
+    _check_row(i, row)
     f, n, name, args = row
     layer = PLUGIN_LAYERS[name]
-    if not isinstance(args, list) or not args:
-        raise ValueError(f"layer {i} ({name}): arguments must be a list {layer.arguments}, got {args!r}")
     if layer.exact_width:
         args = [_resolve(i, name, a, d) for a in args]
     c2 = args[0]
-    if not isinstance(c2, int) or isinstance(c2, bool) or c2 < 1:
-        raise TypeError(f"layer {i} ({name}): output width must be a positive integer, got {c2!r}")
+    if not _is_int(c2):
+        raise TypeError(f"layer {i} ({name}): {layer.arguments[0]} must be an integer, got {c2!r}")
+    if c2 < 1:
+        raise ValueError(f"layer {i} ({name}): {layer.arguments[0]} must be >= 1, got {c2}")
     stand_in = [f, n, "HGStem", [2, c2]] if layer.exact_width else [f, n, "Conv", [c2]]
     return stand_in, list(args[1:])
 
@@ -201,17 +240,18 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
 @functools.wraps(_stock_parse_model)
 def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, list]:
     """Stock ``parse_model`` that also builds plugin layers; YAMLs without them take the untouched stock path."""
-    rows = d["backbone"] + d["head"]
-    for i, row in enumerate(rows):
-        _check_name(i, row[2])
-    plugin_rows = {i: row for i, row in enumerate(rows) if row[2] in PLUGIN_LAYERS}
-    default_act = Conv.default_act
-    try:
-        if not plugin_rows:
-            return _stock_parse_model(d, ch, verbose)
-        return _build_with_plugins(d, ch, verbose, plugin_rows)
-    finally:
-        Conv.default_act = default_act  # a YAML 'activation:' must not outlive its build, even a failed one
+    with _build_lock:
+        default_act = Conv.default_act
+        try:
+            rows = d["backbone"] + d["head"]
+            for i, row in enumerate(rows):
+                _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) == 4 else None)
+            plugin_rows = {i: row for i, row in enumerate(rows) if _is_plugin_row(row)}
+            if not plugin_rows:
+                return _stock_parse_model(d, ch, verbose)
+            return _build_with_plugins(d, ch, verbose, plugin_rows)
+        finally:
+            Conv.default_act = default_act  # a YAML 'activation:' must not outlive its build, even a failed one
 
 
 @functools.wraps(_stock_check_yaml)
@@ -227,10 +267,15 @@ def is_registered() -> bool:
 
 
 def register() -> None:
-    """Route Ultralytics' model building and YAML lookup through the plugin; calling it again changes nothing."""
+    """Route Ultralytics' model building and YAML lookup through the plugin; calling it again changes nothing.
+
+    Also allow-lists the plugin's classes for ``torch.load(weights_only=True)``, which Ultralytics uses under
+    ``ULTRALYTICS_SAFE_LOAD=1``; that stays after ``unregister()``, as torch offers no way to remove single entries.
+    """
     with _lock:
         if is_registered():
             return
+        torch.serialization.add_safe_globals(list(CHECKPOINT_CLASSES))
         tasks.parse_model, tasks.check_yaml = parse_model, check_yaml
         LOGGER.addFilter(_summary)
 

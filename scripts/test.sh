@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test run, as CI does it: set up, test against the newest supported Ultralytics (.venv), then the core
+# tests against the oldest supported release (.venv-oldest), then prove the benchmark script runs (no timings asserted).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+.venv/bin/pytest
+
+oldest=$(.venv/bin/python -c "
+import re, tomllib
+deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']
+print(re.search(r'ultralytics>=([\d.]+)', ' '.join(deps)).group(1))")
+VENV=.venv-oldest ULTRALYTICS="ultralytics==$oldest" bash scripts/setup.sh
+.venv-oldest/bin/pytest -m core
+
+.venv/bin/python scripts/benchmark.py --quick --out runs/benchmark-quick
