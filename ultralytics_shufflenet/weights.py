@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 import ultralytics
 from torch import nn
+from ultralytics.nn.tasks import guess_model_task
 
 from .modules import Conv_maxpool, ShuffleNetV2Classifier, ShuffleNetV2Stage
 
@@ -149,7 +150,8 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, source: str) -> N
     path = Path(path)
     checkpoint = {
         "model": model.float(),
-        "train_args": {},
+        # Loaders fill missing arguments from the defaults, whose task is 'detect': name the real one.
+        "train_args": {"task": guess_model_task(model)},
         "date": datetime.now().isoformat(),
         "version": ultralytics.__version__,
         "converted_from": source,
