@@ -37,4 +37,8 @@ def test_compare_accuracy_trains_each_model_the_same_way(tmp_path: Path, dataset
     )
     table = (tmp_path / "accuracy.md").read_text()
     assert "| yolov8n.yaml |" in table and "| yolov8n-shufflenetv2-lite.yaml |" in table and table in out + "\n"
-    assert (tmp_path / "accuracy.csv").read_text().startswith("model,mAP50,mAP50-95,params,train_minutes")
+    assert (
+        (tmp_path / "accuracy.csv")
+        .read_text()
+        .startswith("model,mAP50,mAP50-95,train_losses_box_cls_dfl,params,train_minutes")
+    )
