@@ -273,12 +273,12 @@ class Task:
 def run_rounds(tasks: list[Task], rounds: int, warmup_rounds: int, results: Results, what: str) -> None:
     """Interleave models within each round, so slow drift of the machine touches every model alike.
 
-    The start of each round rotates, so no model always runs right after the same other one.
+    The first task rotates from round to round, so no model always holds the same place in a round.
     """
     failed: set[int] = set()
     for r in range(warmup_rounds + rounds):
         keep = r >= warmup_rounds
-        log(f"{what}: {'round ' + str(r - warmup_rounds + 1) if keep else 'warm-up round'} of {rounds}")
+        log(f"{what}: " + (f"round {r - warmup_rounds + 1} of {rounds}" if keep else "warm-up round"))
         start = r % len(tasks) if tasks else 0
         for i in (*range(start, len(tasks)), *range(start)):
             if i in failed:
@@ -365,10 +365,11 @@ def synthetic_batch(batch: int, imgsz: int, nc: int) -> dict[str, torch.Tensor]:
 
 
 def train_worker(cfg: str, literal: bool, imgsz: int, batch: int, steps: int, threads: int, conn: Connection) -> None:
-    """Runs in a fresh spawned interpreter, so its ru_maxrss is this model's training peak and nothing else's."""
+    """Runs in a fresh spawned interpreter, so its peak RSS is this model's training peak and nothing else's."""
     try:
         LOGGER.setLevel(logging.WARNING)
         torch.set_num_threads(threads)
+        torch.manual_seed(0)  # both unit forwards of a config then train the same weights on the same batch
         baseline = peak_rss_mb()  # interpreter, torch and ultralytics, before any model exists
         model = DetectionModel(cfg, verbose=False)
         model.args = get_cfg()  # the loss reads its box/cls/dfl gains from here, as in a stock training run
@@ -470,7 +471,10 @@ def check_literal_matches(rows: list[Row], notes: list[str]) -> None:
 
 
 def latency_tasks(rows: list[Row], s: Settings, threads: int, folder: Path, results: Results) -> list[Task]:
-    """Export every ONNX shape first and fuse afterwards: export must see the model as YOLO() built it."""
+    """ONNX Runtime sessions on the stock export of every shape, then the fused PyTorch models.
+
+    Ordered by figure, so the models compared in one column run back to back within a round.
+    """
     tasks: list[Task] = []
     for row in rows:
         if not row.yolo:
@@ -494,7 +498,7 @@ def latency_tasks(rows: list[Row], s: Settings, threads: int, folder: Path, resu
             fail(results, row, tuple(f"pt_{size}" for size in s.pt_sizes), e)
             continue
         tasks.extend(pytorch_task(row, model, size, s.iters) for size in s.pt_sizes)
-    return tasks
+    return sorted(tasks, key=lambda task: task.keys)  # stable: stock first within each figure
 
 
 def where_time_goes(s: Settings) -> list[str]:
@@ -683,7 +687,7 @@ def growth_tables(rows: list[Row], results: Results, catalog: dict[str, Metric],
 def before_after(rows: list[Row], results: Results, catalog: dict[str, Metric]) -> list[str]:
     """The merged unit is the only difference between these two rows, so their ratio is that change's effect."""
     lines = [
-        f"## Merged unit against {LITERAL} (same config and weights)",
+        f"## Merged unit against {LITERAL} (same config, same weights)",
         "",
         f"| scale | figure | {LITERAL} (before) | merged (after) | after / before |",
         "|---|---|---|---|---|",
@@ -695,8 +699,9 @@ def before_after(rows: list[Row], results: Results, catalog: dict[str, Metric]) 
             pair = medians(results, before, key)
             mine = medians(results, after, key)
             change = f"{mine[0] / pair[0]:.2f}x" if pair and mine else "failed"
-            b = spread(results[(before.name, key)], 1) if pair else "failed"
-            a = spread(results[(after.name, key)], 1) if mine else "failed"
+            digits = catalog[key].digits
+            b = spread(results[(before.name, key)], digits) if pair else "failed"
+            a = spread(results[(after.name, key)], digits) if mine else "failed"
             lines.append(f"| {before.scale} | {catalog[key].label} | {b} | {a} | {change} |")
     return lines + [""]
 
@@ -722,7 +727,8 @@ def machine_lines(s: Settings, quick: bool, threads: int) -> list[str]:
         f"interleaved (median of {s.iters} calls). Training: {s.train_rounds} rounds, each a fresh subprocess per "
         f"model doing 1 untimed + {s.train_steps} timed SGD steps on a synthetic batch ({s.train_batch} images "
         f"of {s.train_imgsz}px, {BOXES_PER_IMAGE} random boxes each) through the stock `model.loss`.",
-        "- Cells: median [min-max across rounds] (ratio of medians to stock YOLOv8 at the same scale). ONNX: the "
+        "- Cells: median [min-max across rounds] (ratio of medians to stock YOLOv8 at the same scale: below 1 is "
+        "smaller or faster, except train img/s, where above 1 is faster). ONNX: the "
         "stock static export (`export(format='onnx', simplify=True)`) of each shape. Peak RSS: the training "
         "subprocess's own high-water mark (`VmHWM`; `ru_maxrss` where /proc is missing), interpreter with torch and "
         "ultralytics included; 'over imports' subtracts the peak reached before the model was built.",
@@ -731,24 +737,22 @@ def machine_lines(s: Settings, quick: bool, threads: int) -> list[str]:
 
 
 def write_csv(path: Path, rows: list[Row], results: Results, catalog: dict[str, Metric]) -> None:
+    """One line per model and figure, failures included, so a spreadsheet can pivot it any way."""
+    header = ["model", "config", "scale", "unit_forward", "metric", "label", "unit", "median", "min", "max", "rounds"]
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            ["model", "config", "scale", "unit_forward", "metric", "label", "unit", "median", "min", "max"]
-            + ["rounds", "ratio_vs_stock", "error"]
-        )
+        writer.writerow([*header, "ratio_vs_stock", "error"])
         for row in rows:
             stock = stock_of(rows, row)
             for key, metric in catalog.items():
                 figure = results.get((row.name, key), Figure())
                 ok = figure.ok and not row.error
-                values = [figure.median, min(figure.samples), max(figure.samples)] if ok else ["", "", ""]
+                stats = [f"{v:.6g}" for v in (figure.median, min(figure.samples), max(figure.samples))] if ok else []
                 r = ratio(results, row, stock, key) if ok else None
-                error = row.error or figure.error or ("" if ok else "not measured")
-                unit_forward_name = LITERAL if row.literal else "merged"
                 writer.writerow(
-                    [row.name, row.cfg, row.scale, unit_forward_name, key, metric.label, metric.unit, *values]
-                    + [len(figure.samples), "" if r is None else f"{r:.4f}", error]
+                    [row.name, row.cfg, row.scale, LITERAL if row.literal else "merged", key, metric.label]
+                    + [metric.unit, *(stats or ["", "", ""]), len(figure.samples)]
+                    + ["" if r is None else f"{r:.4f}", row.error or figure.error or ("" if ok else "not measured")]
                 )
 
 
@@ -760,15 +764,18 @@ def write_plot(path: Path, rows: list[Row], results: Results, threads: int) -> N
 
     key = ort_key(ORT_SIZES[-1], 1)
     fig, ax = plt.subplots(figsize=(9, 5.5))
+    placed: list[float] = []
     for row in rows:
         params, latency = results.get((row.name, "params")), results.get((row.name, key))
         if row.error or not (params and params.ok and latency and latency.ok):
             continue
-        y = latency.median
+        x, y = params.median, latency.median
         yerr = [[y - min(latency.samples)], [max(latency.samples) - y]]
         marker = "s" if row.is_stock else ("x" if row.literal else "o")
-        ax.errorbar(params.median, y, yerr=yerr, fmt=marker, capsize=3)
-        ax.annotate(row.name, (params.median, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.errorbar(x, y, yerr=yerr, fmt=marker, capsize=3)
+        neighbours = sum(abs(x - other) < 0.03 * max(x, other) for other in placed)  # variants share a size
+        ax.annotate(row.name, (x, y), textcoords="offset points", xytext=(8, 4 - 12 * neighbours), fontsize=8)
+        placed.append(x)
     ax.set_xlabel("parameters (M)")
     ax.set_ylabel(f"ONNX Runtime latency, {ORT_SIZES[-1]}x{ORT_SIZES[-1]} batch 1 (ms)")
     ax.set_title(f"CPU latency against size ({threads} cores; bars: min-max across rounds)")
