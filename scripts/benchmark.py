@@ -109,9 +109,9 @@ FULL = Settings(
     batch_imgsz=640,
     batches=(1, 8),
     train_rounds=3,
-    train_imgsz=640,
+    train_imgsz=320,
     train_batch=8,
-    train_steps=5,
+    train_steps=3,
     profile_imgsz=640,
     profile_iters=10,
 )
