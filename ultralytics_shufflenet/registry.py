@@ -245,7 +245,7 @@ def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, 
         try:
             rows = d["backbone"] + d["head"]
             for i, row in enumerate(rows):
-                _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) == 4 else None)
+                _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
             plugin_rows = {i: row for i, row in enumerate(rows) if _is_plugin_row(row)}
             if not plugin_rows:
                 return _stock_parse_model(d, ch, verbose)

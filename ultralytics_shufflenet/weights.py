@@ -27,7 +27,7 @@ from .modules import Conv_maxpool, ShuffleNetV2Classifier, ShuffleNetV2Stage
 __all__ = ("convert_state_dict", "load_torchvision_state_dict", "save_checkpoint", "torchvision_names")
 
 # stage2 channels -> torchvision's name for the width
-TORCHVISION_WIDTHS = {24: "0.25x (not published)", 48: "0.5x", 116: "1.0x", 176: "1.5x", 244: "2.0x"}
+TORCHVISION_WIDTHS = {48: "0.5x", 116: "1.0x", 176: "1.5x", 244: "2.0x"}
 _SIGNATURE = ("conv1.0.weight", "stage2.0.branch1.0.weight", "stage2.0.branch2.0.weight")
 # Sequential index of each conv in torchvision's branches; its BatchNorm follows at index + 1.
 _BRANCH_CONVS = {"branch1": (0, 2), "branch2": (0, 3, 5)}
