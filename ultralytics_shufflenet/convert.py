@@ -36,9 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"convert: error: {e}", file=sys.stderr)
         return 1
     print(
-        f"Wrote {args.out}: {args.model} with {len(torchvision_names(model))} tensors from {args.weights} "
-        "Train with: "
-        f"yolo train model={args.model} pretrained={args.out} ..."
+        f"Wrote {args.out}: {args.model} with {len(torchvision_names(model))} tensors from {args.weights}. "
+        f"Train with: yolo train model={args.model} pretrained={args.out} ..."
     )
     return 0
 

@@ -50,14 +50,15 @@ def channel_shuffle(x: torch.Tensor, groups: int = 2) -> torch.Tensor:
     return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
+    """An int that is not a bool: YAML gives ``True`` where a user meant a flag, never a width."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_channels(name: str, c1: int, c2: int, even: bool) -> None:
-    if not _is_int(c1) or c1 < 1:
+    if not is_int(c1) or c1 < 1:
         raise ValueError(f"{name}: input channels must be a positive integer, got {c1!r}")
-    if not _is_int(c2) or c2 < 1 or (even and c2 % 2):
+    if not is_int(c2) or c2 < 1 or (even and c2 % 2):
         need = "an even integer >= 2 (two equal branches)" if even else "a positive integer"
         raise ValueError(f"{name}: output channels must be {need}, got {c2!r}")
 
@@ -99,7 +100,7 @@ class ShuffleNetV2(nn.Module):
 
     def __init__(self, inp: int, oup: int, stride: int = 1, extra_dw: bool = False):
         super().__init__()
-        if not _is_int(stride) or stride not in (1, 2):
+        if not is_int(stride) or stride not in (1, 2):
             raise ValueError(f"ShuffleNetV2: stride must be 1 or 2, got {stride!r}")
         if not isinstance(extra_dw, bool):
             raise ValueError(f"ShuffleNetV2: extra_dw must be True or False, got {extra_dw!r}")
@@ -151,7 +152,7 @@ class ShuffleNetV2Stage(nn.Sequential):
     """
 
     def __init__(self, c1: int, c2: int, n: int = 1, extra_dw: bool = False):
-        if not _is_int(n) or n < 1:
+        if not is_int(n) or n < 1:
             raise ValueError(f"ShuffleNetV2Stage: number of units must be an integer >= 1, got {n!r}")
         first = ShuffleNetV2(c1, c2, 2, extra_dw)
         super().__init__(first, *(ShuffleNetV2(c2, c2, 1, extra_dw) for _ in range(n - 1)))
@@ -168,7 +169,7 @@ class ShuffleNetV2Classifier(Classify):
     def __init__(self, c1: int, c2: int, c_: int = 1024):
         nn.Module.__init__(self)
         _check_channels("ShuffleNetV2Classifier", c1, c_, even=False)
-        if not _is_int(c2) or c2 < 1:
+        if not is_int(c2) or c2 < 1:
             raise ValueError(f"ShuffleNetV2Classifier: number of classes must be a positive integer, got {c2!r}")
         self.conv = conv_bn(c1, c_, 1, relu=True)  # conv5
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -28,7 +28,7 @@ from ultralytics.nn.modules import Conv
 from ultralytics.utils import LOGGER
 
 from . import configs
-from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage
+from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage, is_int
 
 __all__ = ("CHECKPOINT_CLASSES", "PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
 
@@ -100,10 +100,6 @@ def _available() -> str:
     return ", ".join(f"{name} {layer.usage}" for name, layer in PLUGIN_LAYERS.items())
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_row(i: int, row: object) -> None:
     """Shape of a plugin row: [from, repeats, module, args], one input that exists, a sensible argument count."""
     if not isinstance(row, (list, tuple)) or len(row) != 4:
@@ -111,10 +107,10 @@ def _check_row(i: int, row: object) -> None:
     f, n, name, args = row
     layer = PLUGIN_LAYERS[name]
     earliest = -1 if i == 0 else -i  # negative indices count back from this layer; layer 0 reads the image
-    if not _is_int(f) or not earliest <= f <= max(i - 1, 0):
+    if not is_int(f) or not earliest <= f <= max(i - 1, 0):
         valid = "-1 (the image)" if i == 0 else f"an earlier layer, {earliest}..{i - 1}"
         raise ValueError(f"layer {i} ({name}): 'from' must be one index of {valid}; got {f!r}")
-    if not _is_int(n) or n < 1:
+    if not is_int(n) or n < 1:
         raise ValueError(f"layer {i} ({name}): repeats must be an integer >= 1, got {n!r}")
     if not isinstance(args, list) or not 1 <= len(args) <= len(layer.arguments):
         count = len(args) if isinstance(args, list) else "not a list"
@@ -167,7 +163,7 @@ def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
     if layer.exact_width:
         args = [_resolve(i, name, a, d) for a in args]
     c2 = args[0]
-    if not _is_int(c2):
+    if not is_int(c2):
         raise TypeError(f"layer {i} ({name}): {layer.arguments[0]} must be an integer, got {c2!r}")
     if c2 < 1:
         raise ValueError(f"layer {i} ({name}): {layer.arguments[0]} must be >= 1, got {c2}")
