@@ -1,112 +1,269 @@
-"""Train stock YOLOv8 and the ShuffleNet configs the same way, then compare their accuracy.
+"""Rank detectors by accuracy: every model trained from scratch with one recipe, on real photographs, several seeds.
 
-Every model gets the same data, epochs, image size, batch, seed and deterministic training through the stock
-trainer, from scratch (validating only after the last epoch, to save time), then a stock validation of its last.pt.
-Prints a Markdown table (mAP50, mAP50-95, final training losses, params, training time) and writes it with a CSV to
---out. Short CPU runs leave mAP near zero; the losses then still show which model learns faster.
+Each run trains one model with one seed through the stock trainer, in a fresh process, then validates its final
+weights on the val split with the stock validator. Every model gets the same data, schedule, image size, batch,
+optimizer and augmentation (Ultralytics' defaults for everything not set below). The summary gives, per model, the
+mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finished runs are kept under --out and skipped when
+the command runs again, so an interrupted protocol resumes where it stopped, and seeds can be added later.
 
-    python scripts/compare_accuracy.py --data coco128.yaml --epochs 30 --imgsz 320
+    python scripts/compare_accuracy.py                          # the README protocol (hours on 2 CPU cores)
+    python scripts/compare_accuracy.py --models yolo11n.yaml yolo11n-shufflenetv2-pan.yaml --seeds 0 1 2
+    python scripts/compare_accuracy.py --models yolo11n.yaml@256  # a model at its own image size
+
+Writes ``runs.csv`` (one line per run), ``accuracy.csv`` and ``accuracy.md`` (one line per model) to --out.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import statistics
+import subprocess
+import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ultralytics import YOLO
+import models
+import yolo_env
 
-import ultralytics_shufflenet  # noqa: F401 - registers the plugin layers
+RUN_FIELDS = (
+    "model",
+    "config",
+    "imgsz",
+    "seed",
+    "mAP50-95",
+    "mAP50",
+    "precision",
+    "recall",
+    "box_loss",
+    "cls_loss",
+    "dfl_loss",
+    "params",
+    "gflops",
+    "train_minutes",
+    "weights",
+)
 
-MODELS = ("yolov8n.yaml", "yolov8n-shufflenetv2.yaml", "yolov8n-shufflenetv2-lite.yaml")
+
+@dataclass(frozen=True)
+class Recipe:
+    """What every model of one comparison shares."""
+
+    data: str
+    epochs: int
+    imgsz: int
+    batch: int
+    optimizer: str
+    lr0: float
+    workers: int
+    cache: str
+
+    def train_args(self) -> dict:
+        return {
+            "data": self.data,
+            "epochs": self.epochs,
+            "imgsz": self.imgsz,
+            "batch": self.batch,
+            "optimizer": self.optimizer,
+            "lr0": self.lr0,
+            "workers": self.workers,
+            "cache": self.cache or False,
+            "deterministic": True,
+            "device": "cpu",
+            "pretrained": False,  # from scratch: nothing to download, and no model starts ahead
+            "val": False,  # validated once, after the last epoch: the runs are long enough already
+            "plots": False,
+        }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="coco128.yaml")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--imgsz", type=int, default=320)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    # Ultralytics' 'auto' picks AdamW at a fine-tuning learning rate for runs this short; from scratch, SGD at 0.01
-    # (its long-run choice) learns much faster. Every model gets the same.
-    parser.add_argument("--optimizer", default="SGD")
-    parser.add_argument("--lr0", type=float, default=0.01)
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
-    parser.add_argument("--out", type=Path, default=Path("runs/accuracy"))
-    args = parser.parse_args()
-    out = args.out.resolve()
-    rows = []
-    for cfg in args.models:
-        start = time.perf_counter()
-        model = YOLO(cfg)
-        model.train(
-            data=args.data,
-            epochs=args.epochs,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            seed=args.seed,
-            deterministic=True,
-            device="cpu",
-            workers=args.workers,
-            project=str(out),
-            name=Path(cfg).stem,
-            exist_ok=True,
-            plots=False,
-            pretrained=False,
-            val=False,
-        )
-        minutes = (time.perf_counter() - start) / 60
-        run_dir = out / Path(cfg).stem
-        with open(run_dir / "results.csv") as f:
-            last = {k.strip(): v for k, v in list(csv.DictReader(f))[-1].items()}
-        losses = "/".join(f"{float(last[f'train/{k}_loss']):.3f}" for k in ("box", "cls", "dfl"))
-        metrics = YOLO(run_dir / "weights" / "last.pt").val(
-            data=args.data,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            device="cpu",
-            plots=False,
-            project=str(out),
-            name=f"{Path(cfg).stem}-val",
-            exist_ok=True,
-            verbose=False,
-        )
-        params = sum(p.numel() for p in model.model.parameters())
-        rows.append(
-            {
-                "model": cfg,
-                "mAP50": metrics.box.map50,
-                "mAP50-95": metrics.box.map,
-                "train_losses_box_cls_dfl": losses,
-                "params": params,
-                "train_minutes": minutes,
-            }
-        )
-    header = (
-        f"{args.data}, {args.epochs} epochs from scratch, imgsz {args.imgsz}, batch {args.batch}, seed {args.seed}, CPU"
+@dataclass(frozen=True)
+class Run:
+    config: str
+    imgsz: int
+    seed: int
+
+    @property
+    def model(self) -> str:
+        """The label of the model in the tables: its config and image size."""
+        return f"{self.config}@{self.imgsz}"
+
+    def folder(self, out: Path) -> Path:
+        return out / "runs" / self.model.replace("@", "-") / f"seed{self.seed}"
+
+
+def parse_model(spec: str, default_imgsz: int) -> tuple[str, int]:
+    """``yolo11n.yaml`` or ``yolo11n.yaml@256`` -> (config, image size)."""
+    config, _, size = spec.partition("@")
+    return config, int(size) if size else default_imgsz
+
+
+def default_models() -> list[str]:
+    """Stock YOLOv8n and YOLO11n, YOLO11n at a smaller input (a user's own way to go faster), every shipped n config."""
+    return [*models.stock("n"), "yolo11n.yaml@256", *models.shipped("n")]
+
+
+def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
+    """Worker: one training and one validation, in this (fresh) process. Returns the result row."""
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    import ultralytics_shufflenet  # noqa: F401 - registers the plugin layers (the start-up hook does it too)
+
+    start = time.perf_counter()
+    model = YOLO(run.config)
+    args = {**recipe.train_args(), "imgsz": run.imgsz}
+    model.train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
+    minutes = (time.perf_counter() - start) / 60
+    with open(folder / "results.csv") as f:
+        last = {k.strip(): float(v) for k, v in list(csv.DictReader(f))[-1].items()}
+    weights = folder / "weights" / "last.pt"
+    trained = YOLO(weights)
+    metrics = trained.val(
+        data=recipe.data,
+        imgsz=run.imgsz,
+        batch=recipe.batch,
+        device="cpu",
+        plots=False,
+        project=str(folder),
+        name="val",
+        exist_ok=True,
     )
-    table = [
-        f"Accuracy after identical training: {header}",
+    return {
+        "model": run.model,
+        "config": run.config,
+        "imgsz": run.imgsz,
+        "seed": run.seed,
+        "mAP50-95": metrics.box.map,
+        "mAP50": metrics.box.map50,
+        "precision": metrics.box.mp,
+        "recall": metrics.box.mr,
+        **{f"{k}_loss": last[f"train/{k}_loss"] for k in ("box", "cls", "dfl")},
+        "params": sum(p.numel() for p in trained.model.parameters()),
+        "gflops": get_flops(trained.model, run.imgsz),
+        "train_minutes": minutes,
+        "weights": str(weights),
+    }
+
+
+def run_in_fresh_process(run: Run, recipe: Recipe, out: Path) -> dict:
+    """One run in its own interpreter, logging to its folder; the result file marks it finished."""
+    folder = run.folder(out)
+    result = folder / "result.json"
+    if result.is_file():
+        return json.loads(result.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    job = json.dumps({"run": asdict(run), "recipe": asdict(recipe), "folder": str(folder)})
+    with open(folder / "train.log", "w") as log:
+        proc = subprocess.run([sys.executable, __file__, "--worker", job], stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise RuntimeError(f"{run.model} seed {run.seed} failed (exit {proc.returncode}); see {folder / 'train.log'}")
+    return json.loads(result.read_text())
+
+
+def spread(values: list[float], digits: int = 3) -> str:
+    mean = statistics.mean(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+
+def summarise(rows: list[dict], order: list[str]) -> list[dict]:
+    """Per model: seeds, mean and min/max of each metric, mean training time."""
+    summary = []
+    for model in order:
+        runs = [r for r in rows if r["model"] == model]
+        if not runs:
+            continue
+        line = {"model": model, "config": runs[0]["config"], "imgsz": runs[0]["imgsz"], "seeds": len(runs)}
+        for key in ("mAP50-95", "mAP50", "box_loss", "cls_loss", "dfl_loss", "train_minutes"):
+            values = [float(r[key]) for r in runs]
+            line.update({key: statistics.mean(values), f"{key}_min": min(values), f"{key}_max": max(values)})
+        line.update(params=runs[0]["params"], gflops=runs[0]["gflops"])
+        summary.append(line)
+    return summary
+
+
+def markdown(rows: list[dict], summary: list[dict], recipe: Recipe, seeds: list[int]) -> str:
+    lines = [
+        f"Accuracy after identical training from scratch: {recipe.data}, {recipe.epochs} epochs, batch {recipe.batch}, "
+        f"{recipe.optimizer} lr0={recipe.lr0}, image size {recipe.imgsz} unless the model says @size, seeds "
+        f"{', '.join(map(str, seeds))}, CPU. Cells: mean [min-max] over seeds, validation of the final weights.",
         "",
-        "| model | mAP50 | mAP50-95 | last-epoch train loss (box/cls/dfl) | params | train min |",
-        "|---|---|---|---|---|---|",
+        "| model | seeds | mAP50-95 | mAP50 | final train loss box / cls / dfl | params | GFLOPs | train min |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    table += [
-        f"| {r['model']} | {r['mAP50']:.4f} | {r['mAP50-95']:.4f} | {r['train_losses_box_cls_dfl']} | "
-        f"{r['params']:,} | {r['train_minutes']:.1f} |"
-        for r in rows
-    ]
-    print("\n".join(table))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "accuracy.md").write_text("\n".join(table) + "\n")
-    with open(out / "accuracy.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+    for line in summary:
+        runs = [r for r in rows if r["model"] == line["model"]]
+        losses = " / ".join(f"{line[f'{k}_loss']:.3f}" for k in ("box", "cls", "dfl"))
+        lines.append(
+            f"| {line['model']} | {line['seeds']} | {spread([float(r['mAP50-95']) for r in runs])} | "
+            f"{spread([float(r['mAP50']) for r in runs])} | {losses} | {int(line['params']):,} | "
+            f"{float(line['gflops']):.2f} | {line['train_minutes']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default="african-wildlife.yaml", help="stock data name or YAML path")
+    parser.add_argument("--models", nargs="+", help="configs, each optionally @imgsz (default: see default_models)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--imgsz", type=int, default=320)
+    parser.add_argument("--batch", type=int, default=16)
+    # From scratch, SGD at 0.01 (Ultralytics' choice for long runs); 'auto' would pick AdamW at a fine-tuning rate
+    # for runs this short. Every model gets the same.
+    parser.add_argument("--optimizer", default="SGD")
+    parser.add_argument("--lr0", type=float, default=0.01)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", default="disk", help="'disk' (decoded images, deterministic), 'ram' or ''")
+    parser.add_argument("--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="folder holding the data")
+    parser.add_argument("--out", type=Path, default=Path("runs/accuracy"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:  # a child started by run_in_fresh_process
+        job = json.loads(args.worker)
+        yolo_env.isolate()
+        folder = Path(job["folder"])
+        result = train_one(Run(**job["run"]), Recipe(**job["recipe"]), folder)
+        (folder / "result.json").write_text(json.dumps(result, indent=1))
+        return 0
+
+    out = args.out.resolve()
+    yolo_env.isolate(out / "yolo-config")
+    if not Path(args.data).is_file():  # a stock name: its folder comes from --datasets
+        yolo_env.writable_datasets([Path(args.data).stem], out / "datasets", args.datasets)
+    recipe = Recipe(args.data, args.epochs, args.imgsz, args.batch, args.optimizer, args.lr0, args.workers, args.cache)
+    specs = [parse_model(spec, args.imgsz) for spec in (args.models or default_models())]
+    runs = [Run(config, imgsz, seed) for seed in args.seeds for config, imgsz in specs]  # every model once per seed
+    order = list(dict.fromkeys(Run(c, i, 0).model for c, i in specs))
+    (out / "recipe.json").write_text(json.dumps({**asdict(recipe), "seeds": args.seeds}, indent=1))
+
+    rows, started = [], time.perf_counter()
+    for k, run in enumerate(runs, 1):
+        print(f"[{k}/{len(runs)}] {run.model} seed {run.seed}: {run.folder(out)}", flush=True)
+        row = run_in_fresh_process(run, recipe, out)
+        done = f"mAP50-95 {row['mAP50-95']:.4f}, mAP50 {row['mAP50']:.4f}, {row['train_minutes']:.1f} min"
+        print(f"    {done}", flush=True)
+        rows.append(row)
+        summary = summarise(rows, order)  # rewritten after every run, so a long protocol can be read as it goes
+        write_csv(out / "runs.csv", rows, list(RUN_FIELDS))
+        write_csv(out / "accuracy.csv", summary, list(summary[0]))
+        (out / "accuracy.md").write_text(markdown(rows, summary, recipe, args.seeds))
+    print((out / "accuracy.md").read_text())
+    print(f"{len(runs)} runs, {(time.perf_counter() - started) / 60:.1f} min; tables in {out}")
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,56 +1,56 @@
-"""Offline Ultralytics for every test: a throwaway config dir, no downloads, datasets copied from ../shared."""
+"""Shared fixtures: offline Ultralytics in a throwaway settings folder, real data sets, fresh processes and venvs.
+
+Markers: ``slow`` (trains, exports, builds environments or runs scripts; the fast loop is ``pytest -m "not slow"``)
+and ``core`` (slow tests that also run against the oldest supported Ultralytics in CI).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+import sysconfig
+import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = Path(os.environ.get("ULTRALYTICS_SHUFFLENET_DATASETS", ROOT.parent / "shared" / "datasets"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-# Must happen before Ultralytics is imported: it reads these once and persists settings in the config dir.
-_CONFIG_DIR = Path(tempfile.mkdtemp(prefix="yolo-config-"))
-os.environ.update(YOLO_CONFIG_DIR=str(_CONFIG_DIR), YOLO_OFFLINE="True", YOLO_AUTOINSTALL="False")
+import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
+
+CONFIG_DIR = yolo_env.isolate()
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
 
-
-def _install_font() -> None:
-    """Any TTF under Ultralytics' font name stops its download attempt on every train/val."""
-    import matplotlib
-
-    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    (_CONFIG_DIR / "Ultralytics").mkdir(parents=True, exist_ok=True)
-    shutil.copy(font, _CONFIG_DIR / "Ultralytics" / "Arial.ttf")
-
-
-_install_font()
+# Real Ultralytics sample data per task (../shared/datasets), and the stock data name that resolves to each.
+TASK_DATA = {
+    "detect": ("coco8", "coco8.yaml"),
+    "segment": ("coco8-seg", "coco8-seg.yaml"),
+    "pose": ("coco8-pose", "coco8-pose.yaml"),
+    "obb": ("dota8", "dota8.yaml"),
+    "classify": ("imagenet10", None),  # image folders, passed by path
+}
 
 
 @pytest.fixture(scope="session")
 def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A writable copy of coco8 (Ultralytics writes label caches next to the data), set as ``datasets_dir``."""
-    source = SHARED_DATASETS / "coco8"
-    if not source.is_dir():
-        message = f"coco8 not found at {source}; set ULTRALYTICS_SHUFFLENET_DATASETS to a folder that holds coco8/"
+    """Writable copies of every task's sample data (Ultralytics writes label caches), set as ``datasets_dir``."""
+    names = [folder for folder, _ in TASK_DATA.values()]
+    missing = [n for n in names if not (yolo_env.SHARED_DATASETS / n).is_dir()]
+    if missing:
+        message = f"{missing} not found in {yolo_env.SHARED_DATASETS}; set ULTRALYTICS_SHUFFLENET_DATASETS"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     # Named exactly 'datasets': older stock coco8.yaml files say 'path: ../datasets/coco8'.
-    target = tmp_path_factory.mktemp("datasets", numbered=False)
-    shutil.copytree(source, target / "coco8")
-    from ultralytics import settings
-
-    settings.update(datasets_dir=str(target))
-    return target
+    return yolo_env.writable_datasets(names, tmp_path_factory.mktemp("datasets", numbered=False))
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900) -> str:
     """Run a command in a fresh process; fail the test with its output when it fails."""
     proc = subprocess.run(
         args, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
@@ -63,3 +63,29 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float
 def yolo() -> str:
     """The stock ``yolo`` console script of this environment."""
     return str(Path(sys.executable).with_name("yolo"))
+
+
+def fresh_venv(folder: Path, borrow: bool = True) -> str:
+    """A new virtual environment without pip; with ``borrow``, this one's packages (torch, Ultralytics, and this
+    plugin if installed) are importable in it as a plain path, without its start-up hook. Returns its python."""
+    venv.create(folder, with_pip=False)
+    python = str(folder / "bin" / "python")
+    if borrow:
+        site = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=folder).strip()
+        (Path(site) / "zz_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+@contextmanager
+def captured_log() -> Iterator[list[str]]:
+    """The messages Ultralytics' LOGGER emits during the block."""
+    from ultralytics.utils import LOGGER
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        LOGGER.removeHandler(handler)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run, yolo
 
-pytestmark = pytest.mark.core
+pytestmark = [pytest.mark.slow, pytest.mark.core]
 
 COMMON = ("data=coco8.yaml", "imgsz=128", "batch=4", "workers=0", "device=cpu", "plots=False")
 

@@ -1,71 +1,100 @@
-"""The shipped model YAMLs: found by bare name anywhere, paper widths per scale, stock head, fusable."""
+"""The shipped model YAMLs: written by scripts/make_configs.py, found by bare name, paper widths, stock heads."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import make_configs
 import pytest
 import torch
 import ultralytics
-import yaml
+from models import with_scale
 from packaging.version import Version
 from torch import nn
 from ultralytics import YOLO
-from ultralytics.nn.modules import C2f, Conv
+from ultralytics.nn.modules import Concat, Conv
 from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils.torch_utils import get_flops
 
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2Stage
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names, find_config
+from ultralytics_shufflenet.widths import SCALES
 
-pytestmark = pytest.mark.core
-
-CFG = CONFIG_DIR / "yolov8-shufflenetv2.yaml"
-PAPER_WIDTHS = {"n": (48, 96, 192), "s": (116, 232, 464), "m": (176, 352, 704), "l": (244, 488, 976)}
-PAPER_WIDTHS["x"] = PAPER_WIDTHS["l"]
+DETECTORS = [name for name in config_names() if "-cls-" not in name]
 
 
-def test_configs_ship_with_the_package() -> None:
-    expected = {"yolov8-shufflenetv2.yaml", "yolov8-shufflenetv2-star.yaml", "yolov8-shufflenetv2-lite.yaml"}
-    expected.add("yolov8-cls-shufflenetv2.yaml")
-    assert set(config_names()) == expected
-    assert CONFIG_DIR.parent.parent.name == "ultralytics_shufflenet"
+def stock_of(name: str) -> str:
+    """The stock YAML of the same head family and task: yolo11-seg-shufflenetv2-lite.yaml -> yolo11-seg.yaml."""
+    return name.split("-shufflenetv2")[0] + ".yaml"
+
+
+def test_shipped_files_are_exactly_what_make_configs_writes() -> None:
+    expected = make_configs.configs()
+    assert set(config_names()) == set(expected)
+    for name, render in expected.items():
+        text = (CONFIG_DIR / name).read_text()
+        assert render(make_configs.written_summaries(text)) == text, f"{name}: run python scripts/make_configs.py"
+
+
+def test_every_task_and_head_family_is_shipped() -> None:
+    variants = {"yolov8": ("", "-star", "-lite"), "yolo11": ("", "-lite", "-pan")}
+    for family, suffixes in variants.items():
+        for infix in ("", "-seg", "-pose", "-obb"):
+            for suffix in suffixes:
+                assert f"{family}{infix}-shufflenetv2{suffix}.yaml" in config_names()
+    assert "yolov8-cls-shufflenetv2.yaml" in config_names()
 
 
 def test_bare_name_resolves_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert find_config("yolov8-shufflenetv2.yaml") == CFG
+    cfg = CONFIG_DIR / "yolov8-shufflenetv2.yaml"
+    assert find_config("yolov8-shufflenetv2.yaml") == cfg
     assert find_config("yolov8n.yaml") is None
     local = tmp_path / "yolov8-shufflenetv2.yaml"  # the user's own file of the same name wins
-    local.write_text(CFG.read_text().replace("nc: 80", "nc: 3"))
+    local.write_text(cfg.read_text().replace("nc: 80", "nc: 3"))
     assert find_config("yolov8-shufflenetv2.yaml") is None
     assert YOLO("yolov8n-shufflenetv2.yaml").model.model[-1].nc == 3
 
 
-@pytest.mark.parametrize("scale", "nsmlx")
-def test_each_scale_has_the_paper_backbone_and_the_stock_head(scale: str) -> None:
-    model = DetectionModel(f"yolov8{scale}-shufflenetv2.yaml", verbose=False)
-    stock = DetectionModel(f"yolov8{scale}.yaml", verbose=False)
+@pytest.mark.parametrize("scale", "ns")
+@pytest.mark.parametrize("name", DETECTORS)
+def test_each_config_has_the_paper_backbone_and_its_tasks_stock_head(name: str, scale: str) -> None:
+    model = YOLO(with_scale(name, scale)).model
+    stock = YOLO(with_scale(stock_of(name), scale)).model
     layers = model.model
     assert isinstance(layers[0], Conv_maxpool) and layers[0].conv.conv.out_channels == 24
-    widths = tuple(layers[i][-1].branch2[-1].conv.out_channels * 2 for i in (1, 2, 3))
-    assert widths == PAPER_WIDTHS[scale]
-    assert [len(layers[i]) for i in (1, 2, 3)] == [4, 8, 4]
     assert all(isinstance(layers[i], ShuffleNetV2Stage) for i in (1, 2, 3))
-    assert model.stride.tolist() == [8, 16, 32]
-    # The head: same layer types and output widths as stock YOLOv8 at this scale (stock layers 10-22 here 5-17)
-    head, stock_head = layers[5:], stock.model[10:]
-    assert [m.type for m in head] == [m.type for m in stock_head]
-    out = [m.cv2.conv.out_channels for m in head if isinstance(m, C2f)]
-    assert out == [m.cv2.conv.out_channels for m in stock_head if isinstance(m, C2f)]
-    assert layers[4].cv2.conv.out_channels == stock.model[9].cv2.conv.out_channels  # SPPF
+    widths = tuple(layers[i][-1].branch2[-1].conv.out_channels * 2 for i in (1, 2, 3))
+    assert widths == SCALES[scale].stages and [len(layers[i]) for i in (1, 2, 3)] == [4, 8, 4]
+    assert model.stride.tolist() == [8, 16, 32] and model.task == stock.task
+    assert type(layers[-1]) is type(stock.model[-1]) and layers[-1].nc == stock.model[-1].nc
+    assert getattr(layers[-1], "legacy", None) == getattr(stock.model[-1], "legacy", None)
+    if "-shufflenetv2.yaml" in name or "-star.yaml" in name:  # the stock neck: same layers, same output widths
+        first = len(stock.model) - len(layers) + 4  # ours has 4 backbone layers before SPPF
+        assert [m.type for m in layers[4:]] == [m.type for m in stock.model[first:]]
+        assert neck_widths(model, 4) == neck_widths(stock, first)
 
 
-@pytest.mark.parametrize("scale", "ns")
-def test_lite_keeps_the_backbone_and_halves_the_neck(scale: str) -> None:
-    lite = DetectionModel(f"yolov8{scale}-shufflenetv2-lite.yaml", verbose=False).model
-    faithful = DetectionModel(f"yolov8{scale}-shufflenetv2.yaml", verbose=False).model
+def neck_widths(model: nn.Module, first: int) -> list[int]:
+    """Output channels of every layer from ``first`` on but concats (they add the backbone's) and the head."""
+    widths: dict[int, int] = {}
+    hooks = [
+        m.register_forward_hook(lambda m, args, out, i=i: widths.update({i: out.shape[1]}))
+        for i, m in enumerate(model.model[first:-1])
+        if not isinstance(m, Concat)
+    ]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, 64, 64))
+    for hook in hooks:
+        hook.remove()
+    return [widths[i] for i in sorted(widths)]
+
+
+@pytest.mark.parametrize("family", ["yolov8", "yolo11"])
+def test_lite_keeps_the_backbone_and_halves_the_neck(family: str) -> None:
+    lite = DetectionModel(f"{family}s-shufflenetv2-lite.yaml", verbose=False).model
+    faithful = DetectionModel(f"{family}s-shufflenetv2.yaml", verbose=False).model
     for i in range(4):
         assert [p.shape for p in lite[i].parameters()] == [p.shape for p in faithful[i].parameters()]
     assert [m.type for m in lite] == [m.type for m in faithful]
@@ -74,21 +103,15 @@ def test_lite_keeps_the_backbone_and_halves_the_neck(scale: str) -> None:
             assert a.cv2.conv.out_channels * 2 == b.cv2.conv.out_channels
 
 
-def test_head_reads_p3_p4_p5_from_the_backbone() -> None:
-    rows = yaml.safe_load(CFG.read_text())["head"]
-    assert rows[1][0] == [-1, 2] and rows[4][0] == [-1, 1] and rows[-1][0] == [10, 13, 16]
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("scale", "nsmlx")
 @pytest.mark.parametrize("name", config_names())
 def test_yaml_comment_states_the_true_parameters_and_gflops(name: str, scale: str) -> None:
     line = next(x for x in (CONFIG_DIR / name).read_text().splitlines() if x.strip().startswith(f"{scale}: ["))
     params, gflops = re.search(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs", line).groups()
-    model = YOLO(name.replace("yolov8", f"yolov8{scale}", 1)).model
+    model = YOLO(with_scale(name, scale)).model
     assert int(params.replace(",", "")) == sum(p.numel() for p in model.parameters())
-    if "-cls-" not in name or Version(ultralytics.__version__) >= Version(
-        "8.4"
-    ):  # 8.3 counts classifier FLOPs another way
+    if "-cls-" not in name or Version(ultralytics.__version__) >= Version("8.4"):  # 8.3 counts classifiers otherwise
         assert float(gflops) == pytest.approx(get_flops(model), abs=0.05)
 
 

@@ -16,6 +16,8 @@ from ultralytics import YOLO
 
 TOLERANCE = {"atol": 1e-3, "rtol": 1e-4}
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -1,4 +1,4 @@
-"""ShuffleNet V2 blocks against a direct definition from the paper, written with plain torch layers."""
+"""ShuffleNet V2 blocks against a direct definition from the paper, written with plain torch layers; the layer table."""
 
 from __future__ import annotations
 
@@ -7,9 +7,18 @@ import torch
 from torch import nn
 from ultralytics.nn.modules import Conv
 
-from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, ShuffleNetV2Stage, channel_shuffle, interleave
-
-pytestmark = pytest.mark.core
+import ultralytics_shufflenet
+from ultralytics_shufflenet import (
+    PLUGIN_LAYERS,
+    Conv_maxpool,
+    ShuffleNetV2,
+    ShuffleNetV2Classifier,
+    ShuffleNetV2Stage,
+    channel_shuffle,
+    interleave,
+)
+from ultralytics_shufflenet.modules import ImageNetBatchNorm2d
+from ultralytics_shufflenet.registry import CHECKPOINT_CLASSES
 
 
 def reference_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -138,3 +147,28 @@ def test_v2_star_puts_a_depthwise_conv_before_the_first_pointwise_conv_of_each_b
     assert ShuffleNetV2Stage(24, 48, 3, True)(torch.randn(2, 24, 16, 16)).shape == (2, 48, 8, 8)
     with pytest.raises(ValueError, match="extra_dw must be True or False, got 1"):
         ShuffleNetV2(24, 48, 2, extra_dw=1)
+
+
+def test_layer_table_arguments_are_the_constructor_parameters() -> None:
+    usage = {name: layer.usage for name, layer in PLUGIN_LAYERS.items()}
+    assert usage["ShuffleNetV2"] == usage["Shuffle_Block"] == "[oup, stride, extra_dw]"  # blog: (inp, oup, stride)
+    assert usage["ShuffleNetV2Stage"] == "[c2, n, extra_dw]"
+    assert usage["Classifier"] == "[c2, c_]"
+    assert usage["ShuffleNetV2Stem"] == usage["Conv_maxpool"] == usage["CBRM"] == "[c2]"
+
+
+def test_public_names_and_checkpoint_classes_come_from_the_layer_table() -> None:
+    classes = {layer.module for layer in PLUGIN_LAYERS.values()}
+    assert {cls.__name__ for cls in classes} <= set(ultralytics_shufflenet.__all__)
+    assert all(getattr(ultralytics_shufflenet, cls.__name__) is cls for cls in classes)
+    assert set(CHECKPOINT_CLASSES) == classes | {ImageNetBatchNorm2d}
+
+
+def test_classifier_is_a_stock_classify_head_at_shufflenet_widths() -> None:
+    head = ShuffleNetV2Classifier(192, 10, 1024)
+    assert head.conv.conv.out_channels == 1024 and head.linear.in_features == 1024 and head.linear.out_features == 10
+    assert isinstance(head.drop, nn.Dropout)  # the trainer's dropout= setting reaches it
+    x = torch.randn(2, 192, 7, 7)
+    assert head.train()(x).shape == (2, 10)
+    probabilities, logits = head.eval()(x)
+    torch.testing.assert_close(probabilities, logits.softmax(1))

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import ROOT, run
 
+pytestmark = pytest.mark.slow
+
 
 def test_wheel_carries_package_configs_and_hook(tmp_path: Path) -> None:
     run(

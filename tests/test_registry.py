@@ -1,27 +1,26 @@
-"""Registration with Ultralytics' model builder: stock treatment of plugin rows, and no trace on stock models."""
+"""Registration with Ultralytics' model builder: stock treatment of plugin rows, no trace on stock models, threads."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
 from torch import nn
+from ultralytics import YOLO
 from ultralytics.nn import tasks
-from ultralytics.nn.tasks import DetectionModel
+from ultralytics.nn.modules import Conv
+from ultralytics.nn.tasks import ClassificationModel, DetectionModel
 from ultralytics.utils import LOGGER
 from ultralytics.utils.ops import make_divisible
 
 import ultralytics_shufflenet
-from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2, register, unregister
-from ultralytics_shufflenet.registry import PLUGIN_LAYERS
-
-pytestmark = pytest.mark.core
+from conftest import captured_log
+from ultralytics_shufflenet import PLUGIN_LAYERS, Conv_maxpool, ShuffleNetV2, compat, register, unregister
 
 STOCK_PARSE_MODEL = tasks.parse_model.__wrapped__
 
@@ -48,22 +47,18 @@ head:
 """
 
 
+TINY_CLASSIFIER = {
+    "nc": 10,
+    "scales": {"n": [1.0, 1.0, 1024]},
+    "backbone": [[-1, 1, "Conv_maxpool", [32]], [-1, 1, "ShuffleNetV2", [64, 2]]],
+    "head": [[-1, 1, "Classify", ["nc"]]],
+}
+
+
 def blog_yaml(tmp_path: Path, stem: str = "Conv_maxpool", unit: str = "ShuffleNetV2", scale: str = "n") -> str:
     path = tmp_path / f"yolov8{scale}-blog-{stem}.yaml"
     path.write_text(BLOG_YAML.format(stem=stem, unit=unit))
     return str(path)
-
-
-@contextmanager
-def captured_log() -> Iterator[list[str]]:
-    lines: list[str] = []
-    handler = logging.Handler()
-    handler.emit = lambda record: lines.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        LOGGER.removeHandler(handler)
 
 
 @pytest.fixture
@@ -84,15 +79,15 @@ def test_import_registers_and_register_is_idempotent(registered: None) -> None:
     register()
     register()
     assert tasks.parse_model is wrapper and tasks.parse_model.__wrapped__ is STOCK_PARSE_MODEL
-    assert LOGGER.filters.count(ultralytics_shufflenet.registry._summary) == 1
+    assert LOGGER.filters.count(compat.SUMMARY) == 1
 
 
 def test_unregister_restores_the_stock_builder_exactly(registered: None) -> None:
-    filters = [f for f in LOGGER.filters if f is not ultralytics_shufflenet.registry._summary]
+    filters = [f for f in LOGGER.filters if f is not compat.SUMMARY]
     unregister()
     unregister()
     assert tasks.parse_model is STOCK_PARSE_MODEL
-    assert tasks.check_yaml is ultralytics_shufflenet.registry._stock_check_yaml
+    assert tasks.check_yaml is compat.STOCK_CHECK_YAML
     assert LOGGER.filters == filters
     with pytest.raises(FileNotFoundError):
         build("yolov8n-shufflenetv2.yaml")
@@ -108,7 +103,7 @@ def test_concurrent_registration_wraps_once(registered: None) -> None:
     for t in threads:
         t.join()
     assert tasks.parse_model.__wrapped__ is STOCK_PARSE_MODEL
-    assert LOGGER.filters.count(ultralytics_shufflenet.registry._summary) == 1
+    assert LOGGER.filters.count(compat.SUMMARY) == 1
 
 
 @pytest.mark.parametrize("cfg", ["yolov8n.yaml", "yolov8s.yaml", "yolo11n.yaml"])
@@ -179,16 +174,114 @@ def test_from_indices_reach_plugin_layers_anywhere(registered: None) -> None:
     assert model(torch.zeros(1, 3, 64, 64))
 
 
-def test_unknown_layer_name_names_the_index_and_the_plugin_layers(tmp_path: Path, registered: None) -> None:
-    path = Path(blog_yaml(tmp_path))
-    path.write_text(path.read_text().replace("[-1, 1, ShuffleNetV2, [232, 2]]", "[-1, 1, ShufleNetV2, [232, 2]]"))
-    with pytest.raises(ValueError, match=r"layer 3: unknown module 'ShufleNetV2'\. Did you mean ShuffleNetV2") as e:
-        build(str(path))
-    assert all(name in str(e.value) for name in PLUGIN_LAYERS)
+def test_activation_override_never_outlives_its_build() -> None:
+    stock_act = Conv.default_act
+    ClassificationModel(TINY_CLASSIFIER | {"activation": "nn.ReLU()"}, verbose=False)
+    assert Conv.default_act is stock_act
+    with pytest.raises(ValueError):
+        bad = [*TINY_CLASSIFIER["backbone"], [-1, 1, "ShuffleNetV2", [64, 3]]]
+        ClassificationModel(TINY_CLASSIFIER | {"activation": "nn.ReLU()", "backbone": bad}, verbose=False)
+    assert Conv.default_act is stock_act
+    assert isinstance(DetectionModel("yolov8n.yaml", verbose=False).model[0].act, nn.SiLU)
 
 
-def test_bad_plugin_row_errors_name_the_layer(tmp_path: Path, registered: None) -> None:
-    path = Path(blog_yaml(tmp_path))
-    path.write_text(path.read_text().replace("[-1, 1, ShuffleNetV2, [232, 2]]", "[-1, 1, ShuffleNetV2, [232, 3]]"))
-    with pytest.raises(ValueError, match=r"layer 3 \(ShuffleNetV2 \[32, 64, 3\]\): .*stride must be 1 or 2, got 3"):
-        build(str(path))
+def stock_yamls() -> list[str]:
+    """Every YOLOv8 / YOLO11 YAML of the installed Ultralytics for detect, segment, pose, obb and classify."""
+    root = Path(tasks.__file__).parents[1] / "cfg" / "models"
+    paths = sorted((p for d in ("v8", "11") for p in (root / d).glob("yolo*.yaml")), key=lambda p: p.name)
+    skip = ("world", "rtdetr", "yoloe")  # other model families: text encoders to download, or not YOLO heads
+    # TorchVision layers download their ImageNet weights when built, which cannot happen offline
+    return [p.name for p in paths if not any(s in p.name for s in skip) and "TorchVision" not in p.read_text()]
+
+
+def flat(output: object) -> list[torch.Tensor]:
+    if isinstance(output, torch.Tensor):
+        return [output]
+    if isinstance(output, dict):
+        return [t for v in output.values() for t in flat(v)]
+    return [t for v in output for t in flat(v)] if isinstance(output, (list, tuple)) else []
+
+
+@pytest.mark.parametrize("name", stock_yamls())
+def test_every_stock_yaml_is_identical_with_the_plugin(name: str) -> None:
+    cfg = name.replace("yolov8", "yolov8n", 1).replace("yolo11", "yolo11n", 1)
+
+    def build() -> nn.Module:
+        torch.manual_seed(0)
+        return YOLO(cfg).model.eval()
+
+    with_plugin = build()
+    unregister()
+    try:
+        stock = build()
+    finally:
+        register()
+    assert [type(m) for m in with_plugin.modules()] == [type(m) for m in stock.modules()]
+    a, b = with_plugin.state_dict(), stock.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        for p, q in zip(flat(with_plugin(x)), flat(stock(x))):
+            assert torch.equal(p, q)
+    assert {"detect", "segment", "pose", "obb", "classify"} >= {YOLO(cfg).task}
+
+
+def test_stock_yamls_cover_every_task() -> None:
+    assert {YOLO(n.replace("yolov8", "yolov8n", 1).replace("yolo11", "yolo11n", 1)).task for n in stock_yamls()} == {
+        "detect",
+        "segment",
+        "pose",
+        "obb",
+        "classify",
+    }
+
+
+def test_concurrent_builds_and_registration_give_the_sequential_models() -> None:
+    cfgs = [
+        "yolov8n-shufflenetv2.yaml",
+        "yolov8s-shufflenetv2-star.yaml",
+        "yolov8n.yaml",
+        "yolov8n-cls-shufflenetv2.yaml",
+    ]
+    rows: dict[str, list[str]] = {}  # summary rows by thread name
+
+    def build(cfg: str) -> list:
+        model = (ClassificationModel if "-cls" in cfg else DetectionModel)(cfg, verbose=True)
+        return [(n, type(m), [p.shape for p in m.parameters(recurse=False)]) for n, m in model.named_modules()]
+
+    def keep(record: logging.LogRecord) -> None:
+        if record.getMessage()[:3].strip().isdigit():
+            rows.setdefault(record.threadName, []).append(record.getMessage())
+
+    handler = logging.Handler()
+    handler.emit = keep
+    LOGGER.addHandler(handler)
+    try:
+        sequential = {}
+        for cfg in cfgs:
+            threading.current_thread().name = f"sequential {cfg}"
+            sequential[cfg] = (build(cfg), rows[f"sequential {cfg}"])
+        results: dict[str, list] = {}
+        errors: list[BaseException] = []
+
+        def work(cfg: str) -> None:
+            try:
+                register()  # registration racing with builds in other threads
+                results[threading.current_thread().name] = build(cfg)
+            except BaseException as e:  # noqa: BLE001 - collected and reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(cfg,), name=f"{k} {cfg}") for k in range(3) for cfg in cfgs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        LOGGER.removeHandler(handler)
+        threading.current_thread().name = "MainThread"
+    assert not errors, errors
+    assert len(results) == len(threads)
+    for thread, signature in results.items():
+        cfg = thread.split(" ", 1)[1]
+        assert signature == sequential[cfg][0]
+        assert rows[thread] == sequential[cfg][1]

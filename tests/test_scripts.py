@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, run
+
+pytestmark = pytest.mark.slow
 
 
 def test_startup_cost_reports_the_hook_and_no_heavy_imports(tmp_path: Path) -> None:

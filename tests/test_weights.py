@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,21 @@ from conftest import run, yolo
 from ultralytics_shufflenet import ShuffleNetV2Stage
 from ultralytics_shufflenet.convert import main as convert
 from ultralytics_shufflenet.weights import convert_state_dict, torchvision_names
+from ultralytics_shufflenet.widths import SCALES
 
-WIDTHS = {  # scale letter -> torchvision builder, paper MFLOPs (multiply-adds at 224x224)
-    "n": (torchvision.models.shufflenet_v2_x0_5, 41),
-    "s": (torchvision.models.shufflenet_v2_x1_0, 146),
-    "m": (torchvision.models.shufflenet_v2_x1_5, 299),
-    "l": (torchvision.models.shufflenet_v2_x2_0, 591),
-}
+SCALE_OF_EACH_WIDTH = ("n", "s", "m", "l")  # one model scale per published width
+
+
+def torchvision_builder(scale: str) -> Callable[..., nn.Module]:
+    """torchvision's constructor for the scale's width, e.g. shufflenet_v2_x1_0 for 1.0x."""
+    return getattr(torchvision.models, f"shufflenet_v2_x{SCALES[scale].name[:-1].replace('.', '_')}")
 
 
 def torchvision_model(scale: str, seed: int = 0) -> nn.Module:
     """Random weights (nothing is downloaded) with BatchNorm statistics measured on data, as trained ones are:
     activations stay at a realistic scale, and a wrong epsilon or a swapped tensor shows."""
     torch.manual_seed(seed)
-    model = WIDTHS[scale][0](weights=None)
+    model = torchvision_builder(scale)(weights=None)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.weight.data.uniform_(0.5, 1.5)
@@ -68,7 +70,7 @@ def our_features(model: DetectionModel, x: torch.Tensor) -> list[torch.Tensor]:
     return out
 
 
-@pytest.mark.parametrize("scale", WIDTHS)
+@pytest.mark.parametrize("scale", SCALE_OF_EACH_WIDTH)
 def test_backbone_reproduces_torchvision_stages(scale: str) -> None:
     tv = torchvision_model(scale)
     ours = converted_detector(scale, tv)
@@ -98,7 +100,7 @@ def test_ultralytics_epsilon_would_change_the_imagenet_features() -> None:
         assert (our_features(ours, x)[-1] - torchvision_features(tv, x)[-1]).abs().max().item() > 1e-3
 
 
-@pytest.mark.parametrize("scale", WIDTHS)
+@pytest.mark.parametrize("scale", SCALE_OF_EACH_WIDTH)
 def test_classifier_reproduces_torchvision_logits_and_paper_flops(scale: str) -> None:
     tv = torchvision_model(scale)
     ours = ClassificationModel(f"yolov8{scale}-cls-shufflenetv2.yaml", verbose=False)
@@ -114,7 +116,7 @@ def test_classifier_reproduces_torchvision_logits_and_paper_flops(scale: str) ->
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         ours(torch.zeros(1, 3, 224, 224))
     mflops = counter.get_total_flops() / 2 / 1e6  # multiply-adds, as the paper counts
-    assert mflops == pytest.approx(WIDTHS[scale][1], rel=0.05)
+    assert mflops == pytest.approx(SCALES[scale].mflops, rel=0.05)
 
 
 def test_v2_star_adds_one_depthwise_conv_per_branch_and_shares_every_other_layer() -> None:
@@ -180,6 +182,7 @@ def test_converter_errors_name_the_problem_and_write_nothing(
     assert list(tmp_path.glob("out.pt*")) == []
 
 
+@pytest.mark.slow
 def test_converted_checkpoint_transfers_the_whole_backbone_in_stock_training(
     tmp_path: Path, torchvision_file: Path, datasets_dir: Path
 ) -> None:

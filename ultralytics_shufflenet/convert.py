@@ -12,12 +12,17 @@ import sys
 from ultralytics import YOLO
 
 from .weights import convert_state_dict, load_torchvision_state_dict, save_checkpoint, torchvision_names
+from .widths import SCALES
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: nothing is written unless the whole conversion succeeds."""
+    files = "\n".join(f"  {scale}: {width.name} {width.weights_url}" for scale, width in SCALES.items())
     parser = argparse.ArgumentParser(
-        prog="python -m ultralytics_shufflenet.convert", description=__doc__.split("\n")[0]
+        prog="python -m ultralytics_shufflenet.convert",
+        description=__doc__.split("\n")[0],
+        epilog=f"torchvision's ImageNet weights for each model scale:\n{files}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "weights", help="torchvision ShuffleNet V2 state dict (.pth), e.g. shufflenetv2_x1-5666bf0f80.pth"

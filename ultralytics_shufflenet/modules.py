@@ -1,20 +1,25 @@
-"""ShuffleNet V2 building blocks (Ma et al., ECCV 2018) as Ultralytics-style layers.
+"""ShuffleNet V2 building blocks (Ma et al., ECCV 2018) as Ultralytics-style layers, and the table of their YAML names.
 
 Every convolution is an Ultralytics ``Conv`` (conv + BN + activation), so the stock ``model.fuse()`` folds every
-BatchNorm of the backbone. Constructors take ``(c1, c2, ...)`` like ``ultralytics.nn.modules.conv``.
+BatchNorm of the backbone (its fused path is ``Conv.forward_fuse``). Constructors take ``(c1, c2, ...)`` like
+``ultralytics.nn.modules.conv``; the unit keeps the ``(inp, oup, stride)`` names of the widely copied blog code.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from ultralytics.nn.modules import Classify, Conv
 
 __all__ = (
+    "PLUGIN_LAYERS",
     "Conv_maxpool",
     "ImageNetBatchNorm2d",
+    "PluginLayer",
     "ShuffleNetV2",
     "ShuffleNetV2Classifier",
     "ShuffleNetV2Stage",
@@ -27,7 +32,10 @@ class ImageNetBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm with torchvision's ``eps=1e-5``, so ImageNet statistics give exactly torchvision's features.
 
     Ultralytics resets every plain ``nn.BatchNorm2d`` to ``eps=1e-3`` when it builds a model; this subclass is left
-    alone by that reset. Momentum is Ultralytics' training value (0.03).
+    alone by that reset (see ``compat``). Momentum is Ultralytics' training value (0.03).
+
+    Args:
+        num_features (int): Channels C of the (B, C, H, W) input.
     """
 
     def __init__(self, num_features: int):
@@ -50,6 +58,16 @@ def channel_shuffle(x: torch.Tensor, groups: int = 2) -> torch.Tensor:
     return x.unflatten(1, (groups, -1)).transpose(1, 2).flatten(1, 2)
 
 
+def interleave(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``channel_shuffle(torch.cat((a, b), 1), 2)`` in one copy instead of two.
+
+    The paper's remark: concat and shuffle (and the next unit's split, here a free view) merge into one element-wise
+    operation. Stacking on a new axis after the channels and flattening it away puts ``a[i]`` at channel ``2i`` and
+    ``b[i]`` at ``2i + 1``, exactly the shuffled order, without the transpose copy.
+    """
+    return torch.stack((a, b), dim=2).flatten(1, 2)
+
+
 def is_int(value: object) -> bool:
     """An int that is not a bool: YAML gives ``True`` where a user meant a flag, never a width."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -63,18 +81,15 @@ def _check_channels(name: str, c1: int, c2: int, even: bool) -> None:
         raise ValueError(f"{name}: output channels must be {need}, got {c2!r}")
 
 
-def interleave(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``channel_shuffle(torch.cat((a, b), 1), 2)`` in one copy instead of two.
-
-    The paper's remark: concat and shuffle (and the next unit's split, here a free view) merge into one element-wise
-    operation. Stacking on a new axis after the channels and flattening it away puts ``a[i]`` at channel ``2i`` and
-    ``b[i]`` at ``2i + 1``, exactly the shuffled order, without the transpose copy.
-    """
-    return torch.stack((a, b), dim=2).flatten(1, 2)
-
-
 class Conv_maxpool(nn.Module):  # noqa: N801 - the name users know from the widely copied YAMLs
-    """ShuffleNet V2 stem: 3x3 conv stride 2 + BN + ReLU, then 3x3 max-pool stride 2 (input /4)."""
+    """ShuffleNet V2 stem: 3x3 conv stride 2 + BN + ReLU, then 3x3 max-pool stride 2.
+
+    Args:
+        c1 (int): Input channels (3 for images).
+        c2 (int): Output channels (24 in the paper at every width).
+
+    Shapes: (B, c1, H, W) -> (B, c2, ceil(H / 4), ceil(W / 4)).
+    """
 
     def __init__(self, c1: int, c2: int):
         super().__init__()
@@ -96,6 +111,14 @@ class ShuffleNetV2(nn.Module):
     ``extra_dw=True`` builds the paper's ShuffleNet V2* detection variant: a 3x3 depthwise conv + BN right before the
     first 1x1 conv of each branch, for a wider receptive field. It is stored under the key ``extra_dw`` so every layer
     shared with the plain unit keeps its state-dict key, and ImageNet weights still load into those.
+
+    Args:
+        inp (int): Input channels; must equal ``oup`` at stride 1.
+        oup (int): Output channels, even (two branches of ``oup / 2``).
+        stride (int): 1 keeps the resolution, 2 halves it.
+        extra_dw (bool): ShuffleNet V2* (one more depthwise conv per branch).
+
+    Shapes: (B, inp, H, W) -> (B, oup, H, W) at stride 1, (B, oup, ceil(H / 2), ceil(W / 2)) at stride 2.
     """
 
     def __init__(self, inp: int, oup: int, stride: int = 1, extra_dw: bool = False):
@@ -149,6 +172,14 @@ class ShuffleNetV2Stage(nn.Sequential):
     """A whole ShuffleNet V2 stage: one stride-2 unit, then ``n - 1`` stride-1 units at the same width.
 
     Indexed like torchvision's ``stageN`` (``0`` is the stride-2 unit), so its state dict maps one to one.
+
+    Args:
+        c1 (int): Input channels.
+        c2 (int): Output channels, even.
+        n (int): Units in the stage (the paper: 4, 8, 4 for stages 2, 3, 4).
+        extra_dw (bool): ShuffleNet V2* units.
+
+    Shapes: (B, c1, H, W) -> (B, c2, ceil(H / 2), ceil(W / 2)).
     """
 
     def __init__(self, c1: int, c2: int, n: int = 1, extra_dw: bool = False):
@@ -161,17 +192,65 @@ class ShuffleNetV2Stage(nn.Sequential):
 class ShuffleNetV2Classifier(Classify):
     """ShuffleNet V2's own classifier: 1x1 conv5 + BN + ReLU, global average pool, fully connected layer.
 
-    A ``Classify`` (same attribute names, stock forward) so Ultralytics treats it as its classification head:
-    softmax at inference, and ``reshape_outputs`` swaps ``linear`` when a data set has another class count. Its
-    ``conv`` is built here instead of by ``Classify.__init__``, whose hidden width is fixed at 1280.
+    A stock ``Classify`` with conv5 and the fully connected layer at ShuffleNet's widths instead of its fixed 1280, so
+    Ultralytics treats it as its classification head: softmax at inference, ``dropout=`` from the trainer, and
+    ``linear`` swapped when a data set has another class count.
+
+    Args:
+        c1 (int): Input channels (stage 4's).
+        c2 (int): Classes.
+        c_ (int): conv5 channels (1024, or 2048 at 2.0x).
+
+    Shapes: (B, c1, H, W) -> (B, c2) logits in training; (probabilities, logits) in eval, as ``Classify``.
     """
 
     def __init__(self, c1: int, c2: int, c_: int = 1024):
-        nn.Module.__init__(self)
         _check_channels("ShuffleNetV2Classifier", c1, c_, even=False)
         if not is_int(c2) or c2 < 1:
             raise ValueError(f"ShuffleNetV2Classifier: number of classes must be a positive integer, got {c2!r}")
+        super().__init__(c1, c2)
         self.conv = conv_bn(c1, c_, 1, relu=True)  # conv5
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.drop = nn.Identity()  # torchvision's network has no dropout
         self.linear = nn.Linear(c_, c2)  # fc
+
+
+@dataclass(frozen=True)
+class PluginLayer:
+    """One YAML layer name of the plugin.
+
+    Attributes:
+        name: what a YAML row writes in its module column.
+        module: the class it builds, called as ``module(c1, *args)``; its parameters after ``c1`` are the YAML
+            arguments, of which the first is the output width.
+        exact_width: True: the width is used as written (a number, or a name from the YAML's ``shufflenet_channels``
+            for the model's scale), as the paper's widths must be. False: scaled like a stock ``Conv`` (width
+            multiple, ``max_channels``, rounded to 8), as the blog YAMLs expect.
+    """
+
+    name: str
+    module: type[nn.Module]
+    exact_width: bool
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The YAML argument names: the constructor's parameters after the input channels."""
+        return tuple(inspect.signature(self.module).parameters)[1:]
+
+    @property
+    def usage(self) -> str:
+        return f"[{', '.join(self.arguments)}]"
+
+
+PLUGIN_LAYERS: dict[str, PluginLayer] = {
+    layer.name: layer
+    for layer in (
+        PluginLayer(name="ShuffleNetV2Stem", module=Conv_maxpool, exact_width=True),
+        PluginLayer(name="ShuffleNetV2Stage", module=ShuffleNetV2Stage, exact_width=True),
+        # Named so that Ultralytics' task guess (which reads the last head row's name) says 'classify'.
+        PluginLayer(name="Classifier", module=ShuffleNetV2Classifier, exact_width=True),
+        # The names of the widely copied blog YAMLs, with Conv-like widths.
+        PluginLayer(name="Conv_maxpool", module=Conv_maxpool, exact_width=False),
+        PluginLayer(name="CBRM", module=Conv_maxpool, exact_width=False),
+        PluginLayer(name="ShuffleNetV2", module=ShuffleNetV2, exact_width=False),
+        PluginLayer(name="Shuffle_Block", module=ShuffleNetV2, exact_width=False),
+    )
+}

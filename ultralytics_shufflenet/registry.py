@@ -1,99 +1,43 @@
 """Teach Ultralytics' YAML model builder the plugin layers, without editing or copying Ultralytics.
 
-Design: ``ultralytics.nn.tasks.parse_model`` is rebound to a wrapper. A YAML without plugin layers goes straight to
-the stock builder, untouched. In a YAML with plugin layers, each plugin row is handed to the stock builder as a stock
+Design: Ultralytics' ``parse_model`` is replaced by a wrapper. A YAML without plugin layers goes straight to the
+stock builder, untouched. In a YAML with plugin layers, each plugin row is handed to the stock builder as a stock
 *stand-in* row with the same channel semantics, so the stock code does all bookkeeping (``from`` indices, depth gain,
 width scaling, ``max_channels``, the save list). The stand-in reveals the resolved input and output widths; the real
 layer is then built with them and swapped in, and its summary row is rewritten to show the real module and arguments.
-
-Stand-ins: ``Conv`` for the blog-compatible names (width scaled like any stock ``Conv``), and ``HGStem``, whose
-output width the stock builder records exactly as written, for layers that must keep the paper's exact widths.
+How each step reaches into Ultralytics is in ``compat``.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import logging
+import inspect
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import nn
-from ultralytics.nn import tasks
-from ultralytics.nn.modules import Conv
-from ultralytics.utils import LOGGER
 
-from . import configs
-from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage, is_int
+from . import compat, configs, modules
+from .modules import PLUGIN_LAYERS, is_int
 
-__all__ = ("CHECKPOINT_CLASSES", "PLUGIN_LAYERS", "PluginLayer", "is_registered", "register", "unregister")
+__all__ = ("CHECKPOINT_CLASSES", "is_registered", "register", "unregister")
 
 # YAML key holding the exact widths per scale that exact-width layers refer to by name, e.g. ``[stage2, 4]``.
 CHANNELS_KEY = "shufflenet_channels"
 
+# Everything a plugin checkpoint pickles besides Ultralytics' and torch's own classes: every module class of the
+# plugin, whether or not it has a YAML name (ImageNetBatchNorm2d has none).
+CHECKPOINT_CLASSES: tuple[type[nn.Module], ...] = tuple(
+    cls
+    for cls in vars(modules).values()
+    if inspect.isclass(cls) and issubclass(cls, nn.Module) and cls.__module__ == modules.__name__
+)
 
-@dataclass(frozen=True)
-class PluginLayer:
-    """A YAML layer name: the module it builds and how its first argument (output width) is resolved."""
-
-    module: type[nn.Module]
-    exact_width: bool  # True: widths as written, or names looked up in CHANNELS_KEY; False: scaled like a Conv
-    arguments: tuple[str, ...]  # YAML argument names; all but the first are optional
-
-    @property
-    def usage(self) -> str:
-        return f"[{', '.join(self.arguments)}]"
-
-
-PLUGIN_LAYERS: dict[str, PluginLayer] = {
-    "Conv_maxpool": PluginLayer(Conv_maxpool, False, ("c2",)),
-    "CBRM": PluginLayer(Conv_maxpool, False, ("c2",)),
-    "ShuffleNetV2": PluginLayer(ShuffleNetV2, False, ("c2", "stride", "extra_dw")),
-    "Shuffle_Block": PluginLayer(ShuffleNetV2, False, ("c2", "stride", "extra_dw")),
-    "ShuffleNetV2Stem": PluginLayer(Conv_maxpool, True, ("c2",)),
-    "ShuffleNetV2Stage": PluginLayer(ShuffleNetV2Stage, True, ("c2", "units", "extra_dw")),
-    # Named so that Ultralytics' task guess (which reads the last head row's name) says 'classify'.
-    "Classifier": PluginLayer(ShuffleNetV2Classifier, True, ("nc", "conv5_channels")),
-}
-# Everything a plugin checkpoint pickles besides Ultralytics' and torch's own classes.
-CHECKPOINT_CLASSES = (Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier, ShuffleNetV2Stage)
-
-_stock_parse_model = tasks.parse_model
-_stock_check_yaml = tasks.check_yaml
 _lock = threading.Lock()
 # Builds run one at a time: the stock builder sets the process-wide Conv.default_act from a YAML 'activation:', so
 # two concurrent builds could otherwise leak one's activation into the other.
 _build_lock = threading.RLock()
-
-
-class _SummaryBuffer(logging.Filter):
-    """Hold back this thread's log records while a plugin model is built, so stand-in rows can be rewritten."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._local = threading.local()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        held = getattr(self._local, "records", None)
-        if held is None:
-            return True
-        held.append(record)
-        return False
-
-    @contextmanager
-    def hold(self, records: list[logging.LogRecord]) -> Iterator[None]:
-        self._local.records = records
-        try:
-            yield
-        finally:
-            self._local.records = None
-
-
-_summary = _SummaryBuffer()
 
 
 def _available() -> str:
@@ -122,11 +66,9 @@ def _check_row(i: int, row: object) -> None:
 
 def _check_name(i: int, name: object) -> None:
     """Replace the stock builder's bare KeyError for an unknown layer name with one that says what exists."""
-    if not isinstance(name, str) or name.startswith("torchvision.ops."):
+    if not isinstance(name, str) or name in PLUGIN_LAYERS or compat.resolvable(name):
         return
-    if name in PLUGIN_LAYERS or name in vars(tasks) or (name.startswith("nn.") and hasattr(nn, name[3:])):
-        return
-    close = difflib.get_close_matches(name, [*PLUGIN_LAYERS, *vars(tasks)], n=3)
+    close = difflib.get_close_matches(name, [*PLUGIN_LAYERS, *compat.stock_layer_names()], n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     raise ValueError(
         f"layer {i}: unknown module '{name}'.{hint} ShuffleNet plugin layers: {_available()}; "
@@ -167,21 +109,11 @@ def _stand_in(i: int, row: list, d: dict) -> tuple[list, list]:
         raise TypeError(f"layer {i} ({name}): {layer.arguments[0]} must be an integer, got {c2!r}")
     if c2 < 1:
         raise ValueError(f"layer {i} ({name}): {layer.arguments[0]} must be >= 1, got {c2}")
-    stand_in = [f, n, "HGStem", [2, c2]] if layer.exact_width else [f, n, "Conv", [c2]]
-    return stand_in, list(args[1:])
-
-
-def _resolved_widths(stand_in: nn.Module) -> tuple[int, int, int]:
-    """Input width, output width and number of copies the stock builder gave a stand-in."""
-    copies = list(stand_in) if isinstance(stand_in, nn.Sequential) else [stand_in]
-    first = copies[0]
-    if hasattr(first, "stem1"):  # HGStem
-        return first.stem1.conv.in_channels, first.stem4.conv.out_channels, len(copies)
-    return first.conv.in_channels, first.conv.out_channels, len(copies)
+    return compat.stand_in(f, n, c2, layer.exact_width), list(args[1:])
 
 
 def _build_real(i: int, name: str, stand_in: nn.Module, extra: list) -> tuple[nn.Module, list]:
-    c1, c2, n = _resolved_widths(stand_in)
+    c1, c2, n = compat.resolved_widths(stand_in)
     args = [c1, c2, *extra]
     if n > 1 and c1 != c2:
         raise ValueError(
@@ -194,14 +126,8 @@ def _build_real(i: int, name: str, stand_in: nn.Module, extra: list) -> tuple[nn
     except (ValueError, TypeError) as e:
         raise type(e)(f"layer {i} ({name} {args}): {e}") from None
     module = nn.Sequential(*layers) if n > 1 else layers[0]
-    module.i, module.f = stand_in.i, stand_in.f
-    module.type = f"{cls.__module__}.{cls.__qualname__}"
-    module.np = sum(p.numel() for p in module.parameters())
+    compat.mark_built(module, like=stand_in)
     return module, args
-
-
-def _summary_row(module: nn.Module, n: int, args: list) -> str:
-    return f"{module.i:>3}{module.f!s:>20}{n:>3}{module.np:10.0f}  {module.type:<45}{args!s:<30}"
 
 
 def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, list]) -> tuple[nn.Sequential, list]:
@@ -215,65 +141,61 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
     nb = len(d["backbone"])
     d = {**d, "backbone": stock_rows[:nb], "head": stock_rows[nb:]}
 
-    held: list[logging.LogRecord] = []
-    rewritten: dict[str, str] = {}  # summary-row prefix ("index, from") -> the real layer's row
-    try:
-        with _summary.hold(held):
-            model, save = _stock_parse_model(d, ch, verbose)
-            for i, row in plugin_rows.items():
-                n = len(model[i]) if isinstance(model[i], nn.Sequential) else 1
-                model[i], args = _build_real(i, row[2], model[i], extras[i])
-                rewritten[f"{i:>3}{model[i].f!s:>20}"] = _summary_row(model[i], n, args)
-    finally:  # on failure too: the rows built so far and any warning still reach the user
-        for record in held:
-            row = rewritten.get(record.getMessage()[:23])
-            if row is not None:
-                record.msg, record.args = row, ()
-            LOGGER.handle(record)
+    rewritten: dict[str, str] = {}  # summary-row key -> the real layer's row
+    with compat.SUMMARY.hold(rewritten):
+        model, save = compat.STOCK_PARSE_MODEL(d, ch, verbose)
+        for i, row in plugin_rows.items():
+            n = len(model[i]) if isinstance(model[i], nn.Sequential) else 1
+            model[i], args = _build_real(i, row[2], model[i], extras[i])
+            rewritten[compat.summary_key(i, model[i].f)] = compat.summary_row(model[i], n, args)
     return model, save
 
 
-@functools.wraps(_stock_parse_model)
+@functools.wraps(compat.STOCK_PARSE_MODEL)
 def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, list]:
     """Stock ``parse_model`` that also builds plugin layers; YAMLs without them take the untouched stock path."""
-    with _build_lock:
-        default_act = Conv.default_act
-        try:
-            rows = d["backbone"] + d["head"]
-            for i, row in enumerate(rows):
-                _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
-            plugin_rows = {i: row for i, row in enumerate(rows) if _is_plugin_row(row)}
-            if not plugin_rows:
-                return _stock_parse_model(d, ch, verbose)
-            return _build_with_plugins(d, ch, verbose, plugin_rows)
-        finally:
-            Conv.default_act = default_act  # a YAML 'activation:' must not outlive its build, even a failed one
+    with _build_lock, compat.restoring_default_activation():  # a YAML 'activation:' must not outlive its build
+        rows = d["backbone"] + d["head"]
+        for i, row in enumerate(rows):
+            _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
+        plugin_rows = {i: row for i, row in enumerate(rows) if _is_plugin_row(row)}
+        if not plugin_rows:
+            return compat.STOCK_PARSE_MODEL(d, ch, verbose)
+        return _build_with_plugins(d, ch, verbose, plugin_rows)
 
 
-@functools.wraps(_stock_check_yaml)
+@functools.wraps(compat.STOCK_CHECK_YAML)
 def check_yaml(file: Any, *args: Any, **kwargs: Any) -> Any:
     """Stock ``check_yaml`` that also finds this package's model YAMLs by bare name."""
     shipped = configs.find_config(file)
-    return str(shipped) if shipped else _stock_check_yaml(file, *args, **kwargs)
+    return str(shipped) if shipped else compat.STOCK_CHECK_YAML(file, *args, **kwargs)
 
 
 def is_registered() -> bool:
     """True while Ultralytics builds models through this plugin."""
-    return tasks.parse_model is parse_model
+    return compat.installed_parse_model() is parse_model
 
 
 def register() -> None:
     """Route Ultralytics' model building and YAML lookup through the plugin; calling it again changes nothing.
 
-    Also allow-lists the plugin's classes for ``torch.load(weights_only=True)``, which Ultralytics uses under
-    ``ULTRALYTICS_SAFE_LOAD=1``; that stays after ``unregister()``, as torch offers no way to remove single entries.
+    Checks, with a tiny build, that the installed Ultralytics still works as the plugin relies on; if not, restores
+    the stock builder and raises ``compat.UnsupportedUltralyticsError``. Also allow-lists the plugin's classes for
+    ``torch.load(weights_only=True)``, which Ultralytics uses under ``ULTRALYTICS_SAFE_LOAD=1``; that stays after
+    ``unregister()``, as torch offers no way to remove single entries.
     """
     with _lock:
         if is_registered():
             return
-        torch.serialization.add_safe_globals(list(CHECKPOINT_CLASSES))
-        tasks.parse_model, tasks.check_yaml = parse_model, check_yaml
-        LOGGER.addFilter(_summary)
+        compat.allow_in_safe_load(list(CHECKPOINT_CLASSES))
+        compat.install(parse_model, check_yaml)
+        compat.add_log_filter()
+        try:
+            compat.probe()
+        except compat.UnsupportedUltralyticsError:
+            compat.restore()
+            compat.remove_log_filter()
+            raise
 
 
 def unregister() -> None:
@@ -281,5 +203,5 @@ def unregister() -> None:
     with _lock:
         if not is_registered():
             return
-        tasks.parse_model, tasks.check_yaml = _stock_parse_model, _stock_check_yaml
-        LOGGER.removeFilter(_summary)
+        compat.restore()
+        compat.remove_log_filter()

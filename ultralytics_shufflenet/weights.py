@@ -23,11 +23,10 @@ from torch import nn
 from ultralytics.nn.tasks import guess_model_task
 
 from .modules import Conv_maxpool, ShuffleNetV2Classifier, ShuffleNetV2Stage
+from .widths import scale_letters, width_of_stage2
 
 __all__ = ("convert_state_dict", "load_torchvision_state_dict", "save_checkpoint", "torchvision_names")
 
-# stage2 channels -> torchvision's name for the width
-TORCHVISION_WIDTHS = {48: "0.5x", 116: "1.0x", 176: "1.5x", 244: "2.0x"}
 _SIGNATURE = ("conv1.0.weight", "stage2.0.branch1.0.weight", "stage2.0.branch2.0.weight")
 # Sequential index of each conv in torchvision's branches; its BatchNorm follows at index + 1.
 _BRANCH_CONVS = {"branch1": (0, 2), "branch2": (0, 3, 5)}
@@ -38,7 +37,8 @@ def _stage_width(state_dict: dict[str, torch.Tensor], stage: str) -> int:
 
 
 def _width_name(stage2: int) -> str:
-    return TORCHVISION_WIDTHS.get(stage2, f"stage2 = {stage2} channels")
+    width = width_of_stage2(stage2)
+    return width.name if width else f"stage2 = {stage2} channels"
 
 
 def load_torchvision_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -116,7 +116,7 @@ def _check_widths(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None
             f"width mismatch: the model needs ShuffleNet V2 {_width_name(expected[0])} (stage 2/3/4 channels "
             f"{'/'.join(map(str, expected))}), the file holds {_width_name(found[0])} "
             f"({'/'.join(map(str, found))}); pick the model scale that matches the file "
-            "(n: 0.5x, s: 1.0x, m: 1.5x, l/x: 2.0x) or the file that matches the scale"
+            f"({scale_letters()}) or the file that matches the scale"
         )
 
 

@@ -1,0 +1,342 @@
+"""Write every shipped model YAML from one description: backbone, neck variant, head family and task head.
+
+The shipped files stay plain stock-style YAMLs that users can read and copy; this script is the one place where their
+shared blocks are written, so a change to the backbone or a neck reaches every task at once. Each file's scale lines
+carry the summary Ultralytics prints for that model (layers, parameters, GFLOPs at 640), measured by building it.
+
+    python scripts/make_configs.py            # rewrite what changed in ultralytics_shufflenet/cfg/models/*.yaml
+    python scripts/make_configs.py --check    # exit 1 if a shipped file differs (summaries taken as written)
+
+tests/test_configs.py fails when a shipped file differs from what this script writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yolo_env
+from models import CONFIG_DIR, TASK_INFIX, with_scale
+
+GENERATED = (
+    "# Written by scripts/make_configs.py from one description of every shipped config: edit that, not this file."
+)
+
+# Stock scales of each head family, [depth, width, max_channels], as in Ultralytics' yolov8.yaml and yolo11.yaml.
+FAMILY_SCALES = {
+    "yolov8": {"n": "0.33, 0.25, 1024", "s": "0.33, 0.50, 1024", "m": "0.67, 0.75, 768", "l": "1.00, 1.00, 512"},
+    "yolo11": {"n": "0.50, 0.25, 1024", "s": "0.50, 0.50, 1024", "m": "0.50, 1.00, 512", "l": "1.00, 1.00, 512"},
+}
+FAMILY_SCALES["yolov8"]["x"] = "1.00, 1.25, 512"
+FAMILY_SCALES["yolo11"]["x"] = "1.00, 1.50, 512"
+FAMILY_NAMES = {"yolov8": "YOLOv8", "yolo11": "YOLO11"}
+
+
+@dataclass(frozen=True)
+class TaskHead:
+    """The stock head row of a task and what the stock YAML of that task adds at the top."""
+
+    module: str
+    args: str
+    nc: dict[str, int]  # per head family, as the stock YAML says
+    words: str
+    extra: str = ""
+
+
+TASK_HEADS = {
+    "detect": TaskHead("Detect", "[nc]", {"yolov8": 80, "yolo11": 80}, "object detection"),
+    "segment": TaskHead("Segment", "[nc, 32, 256]", {"yolov8": 80, "yolo11": 80}, "instance segmentation"),
+    "pose": TaskHead(
+        "Pose",
+        "[nc, kpt_shape]",
+        {"yolov8": 1, "yolo11": 80},
+        "pose estimation",
+        "kpt_shape: [17, 3] # keypoints, dims (2 for x,y or 3 for x,y,visible); training takes the data set's\n",
+    ),
+    "obb": TaskHead("OBB", "[nc, 1]", {"yolov8": 80, "yolo11": 80}, "oriented bounding boxes"),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A backbone and neck choice, offered for every task of the head families listed."""
+
+    suffix: str  # after "shufflenetv2" in the file name
+    families: tuple[str, ...]
+    star: bool  # ShuffleNet V2* units
+    neck: str  # "stock", "half" or "pan"
+    about: str
+
+
+VARIANTS = (
+    Variant(
+        "",
+        ("yolov8", "yolo11"),
+        False,
+        "stock",
+        "The paper's ShuffleNet V2 backbone under the stock {F} neck and head.",
+    ),
+    Variant(
+        "-star",
+        ("yolov8",),  # the paper's detection variant, kept with the classic head family
+        True,
+        "stock",
+        "The paper's ShuffleNet V2* backbone (its detection section: one extra 3x3 depthwise conv + BN before the\n"
+        "# first 1x1 conv of every branch, for a wider receptive field) under the stock {F} neck and head. ImageNet\n"
+        "# weights of plain V2 load into every layer the two share.",
+    ),
+    Variant(
+        "-lite",
+        ("yolov8", "yolo11"),
+        False,
+        "half",
+        "The speed variant: the paper's ShuffleNet V2 backbone under the stock {F} neck at half width (every\n"
+        "# neck row at half the stock channels) and the stock head.",
+    ),
+    Variant(
+        "-pan",
+        ("yolo11",),
+        False,
+        "pan",
+        "The paper's ShuffleNet V2 backbone under a slim PAN in the style of NanoDet-Plus (every level reduced to\n"
+        "# one width, 64 channels at n; small C3k2 blocks; depthwise stride-2 downsampling) and the stock {F} head.",
+    ),
+)
+
+
+def file_name(family: str, task: str, variant: Variant) -> str:
+    return f"{family}{TASK_INFIX[task]}-shufflenetv2{variant.suffix}.yaml"
+
+
+def backbone_rows(star: bool) -> list[str]:
+    extra = ", True" if star else ""
+    return [
+        "- [-1, 1, ShuffleNetV2Stem, [stem]] # 0-P2/4",
+        f"- [-1, 1, ShuffleNetV2Stage, [stage2, 4{extra}]] # 1-P3/8",
+        f"- [-1, 1, ShuffleNetV2Stage, [stage3, 8{extra}]] # 2-P4/16",
+        f"- [-1, 1, ShuffleNetV2Stage, [stage4, 4{extra}]] # 3-P5/32",
+    ]
+
+
+PAN_ROWS = [
+    "- [-1, 1, Conv, [256, 1, 1]] # 4 P5 reduced to the PAN width",
+    '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+    "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
+    "- [-1, 1, C3k2, [256, False, 0.25]] # 7",
+    "",
+    '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+    "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
+    "- [-1, 1, C3k2, [256, False, 0.25]] # 10 (P3/8-small)",
+    "",
+    "- [-1, 1, DWConv, [256, 3, 2]]",
+    "- [[-1, 7], 1, Concat, [1]] # cat head P4",
+    "- [-1, 1, C3k2, [256, False, 0.25]] # 13 (P4/16-medium)",
+    "",
+    "- [-1, 1, DWConv, [256, 3, 2]]",
+    "- [[-1, 4], 1, Concat, [1]] # cat head P5",
+    "- [-1, 1, C3k2, [256, False, 0.25]] # 16 (P5/32-large)",
+    "",
+]
+
+
+def neck_rows(family: str, neck: str) -> tuple[list[str], list[str], list[int]]:
+    """Backbone rows after the stages, head rows before the task head, and the three layers the task head reads.
+
+    The stock neck of the family reads P3, P4, P5 from the three stages (P5 through SPPF, and C2PSA for YOLO11);
+    'half' divides every neck width by two.
+    """
+    if neck == "pan":
+        return [], PAN_ROWS, [10, 13, 16]
+    k = 2 if neck == "half" else 1
+    if family == "yolov8":
+        extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4"]
+
+        def block(c: int, last: bool = False) -> str:
+            return f"- [-1, 3, C2f, [{c // k}]]"
+
+    else:
+        extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4", f"- [-1, 2, C2PSA, [{1024 // k}]] # 5"]
+
+        def block(c: int, last: bool = False) -> str:
+            return f"- [-1, 2, C3k2, [{c // k}, {last}]]"
+
+    p5 = 3 + len(extra)
+    i = p5 + 3  # the first neck block
+    head = [
+        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+        "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
+        f"{block(512)} # {i}",
+        "",
+        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+        "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
+        f"{block(256)} # {i + 3} (P3/8-small)",
+        "",
+        f"- [-1, 1, Conv, [{256 // k}, 3, 2]]",
+        f"- [[-1, {i}], 1, Concat, [1]] # cat head P4",
+        f"{block(512)} # {i + 6} (P4/16-medium)",
+        "",
+        f"- [-1, 1, Conv, [{512 // k}, 3, 2]]",
+        f"- [[-1, {p5}], 1, Concat, [1]] # cat head P5",
+        f"{block(1024, last=True)} # {i + 9} (P5/32-large)",
+        "",
+    ]
+    return extra, head, [i + 3, i + 6, i + 9]
+
+
+def channels_table(keys: tuple[str, ...]) -> list[str]:
+    from ultralytics_shufflenet.widths import SCALES
+
+    lines = [
+        "# ShuffleNet V2 output channels per scale (paper Table 5), used as written: not width-scaled, not rounded."
+    ]
+    lines.append("shufflenet_channels:")
+    for scale, width in SCALES.items():
+        values = ", ".join(f"{key}: {width.channels[key]}" for key in keys)
+        lines.append(f"  {scale}: {{ {values} }} # {width.name}")
+    return lines
+
+
+def scale_lines(family: str, name: str, summaries: dict[str, str]) -> list[str]:
+    lines = [
+        f"scales: # model compound scaling constants, i.e. 'model={with_scale(name, 'n')}' will call this YAML with "
+        "scale 'n'",
+        "  # [depth, width, max_channels]",
+    ]
+    for scale, values in FAMILY_SCALES[family].items():
+        summary = summaries.get(scale)
+        lines.append(f"  {scale}: [{values}]" + (f" # {summary}" if summary else ""))
+    return lines
+
+
+def render_detector(family: str, task: str, variant: Variant, summaries: dict[str, str]) -> str:
+    head = TASK_HEADS[task]
+    name = file_name(family, task, variant)
+    title = f"{FAMILY_NAMES[family]}{TASK_INFIX[task]} ({head.words})"
+    extra, neck, outputs = neck_rows(family, variant.neck)
+    lines = [
+        f"# ultralytics-shufflenet: {title} with a ShuffleNet V2 backbone (Ma et al., ECCV 2018).",
+        f"# {variant.about.format(F=FAMILY_NAMES[family])}",
+        "# The backbone is the paper's network at exact widths, chosen by scale, so torchvision's ImageNet weights of",
+        "# that width map one to one: n -> 0.5x, s -> 1.0x, m -> 1.5x, l and x -> 2.0x. The rest keeps the stock",
+        f"# {FAMILY_NAMES[family]} scales.",
+    ]
+    if family == "yolo11" and variant.neck != "pan":
+        lines += [
+            "# C2PSA sits after SPPF on P5, as in stock YOLO11: attention is cheapest at the coarsest level, and the",
+            "# neck reads P5 from it exactly as it reads stock YOLO11's layer 10.",
+        ]
+    lines += [GENERATED, "", "# Parameters", f"nc: {head.nc[family]} # number of classes"]
+    lines += [head.extra.rstrip("\n")] if head.extra else []
+    lines += scale_lines(family, name, summaries)
+    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4")), ""]
+    lines += ["backbone:", "  # [from, repeats, module, args]"]
+    lines += [f"  {row}" for row in backbone_rows(variant.star) + extra]
+    lines += ["", "head:"]
+    lines += [f"  {row}" if row else "" for row in neck]
+    inputs = ", ".join(map(str, outputs))
+    lines.append(f"  - [[{inputs}], 1, {head.module}, {head.args}] # {head.module}(P3, P4, P5)")
+    return "\n".join(lines) + "\n"
+
+
+def render_classifier(summaries: dict[str, str]) -> str:
+    name = "yolov8-cls-shufflenetv2.yaml"
+    lines = [
+        "# ultralytics-shufflenet: the whole ShuffleNet V2 classifier (Ma et al., ECCV 2018) as an Ultralytics",
+        "# classification model: stem, stages of 4 / 8 / 4 units, conv5, global average pool, fully connected. The",
+        "# scale letter picks the paper's width, as for the detectors: n -> 0.5x, s -> 1.0x, m -> 1.5x, l and x ->",
+        "# 2.0x. Widths are exact, so a torchvision ImageNet state dict of that width converts one to one.",
+        GENERATED,
+        "",
+        "# Parameters",
+        "nc: 1000 # number of classes",
+        f"scales: # model compound scaling constants, i.e. 'model={with_scale(name, 's')}' will call this YAML "
+        "with scale 's'",
+        "  # [depth, width, max_channels]; unused here: every width comes from shufflenet_channels",
+    ]
+    for scale in "nsmlx":
+        lines.append(f"  {scale}: [1.00, 1.00, 2048]" + (f" # {summaries[scale]}" if scale in summaries else ""))
+    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4", "conv5")), ""]
+    lines += ["backbone:", "  # [from, repeats, module, args]"]
+    lines += [f"  {row}" for row in backbone_rows(star=False)]
+    lines += ["", "head:", "  - [-1, 1, Classifier, [nc, conv5]] # 4: conv5, global pool, fc"]
+    return "\n".join(lines) + "\n"
+
+
+def configs() -> dict[str, Callable[[dict[str, str]], str]]:
+    """Every shipped file name -> a function rendering it from its scale summaries."""
+    out = {"yolov8-cls-shufflenetv2.yaml": render_classifier}
+    for variant in VARIANTS:
+        for family in variant.families:
+            for task in TASK_HEADS:
+                out[file_name(family, task, variant)] = lambda summaries, f=family, t=task, v=variant: render_detector(
+                    f, t, v, summaries
+                )
+    return out
+
+
+SUMMARY_LINE = re.compile(r"^  ([nslmx]): \[[^\]]*\] # (.+)$", re.MULTILINE)
+
+
+def written_summaries(text: str) -> dict[str, str]:
+    return dict(SUMMARY_LINE.findall(text))
+
+
+def measured_summary(name: str, scale: str) -> str:
+    """The summary Ultralytics prints for the model, e.g. 'YOLOv8n-... summary: 245 layers, ... 6.2 GFLOPs'."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import model_info
+
+    model = YOLO(with_scale(name, scale)).model
+    layers, params, gradients, gflops = model_info(model, imgsz=640)
+    line = f"{Path(with_scale(name, scale)).stem.replace('yolo', 'YOLO')} summary: {layers} layers, {params:,} "
+    line += f"parameters, {gradients:,} gradients, {gflops:.1f} GFLOPs"
+    if "-cls-" in name:  # the paper's measure: multiply-adds at 224x224
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model.eval()(torch.zeros(1, 3, 224, 224))
+        line += f" ({counter.get_total_flops() / 2e6:.0f} MFLOPs at 224)"
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing; summaries taken as written")
+    args = parser.parse_args(argv)
+    yolo_env.isolate()
+    import ultralytics_shufflenet  # noqa: F401 - registers the layers, so the new files can be built
+
+    expected = configs()
+    stale = sorted(set(p.name for p in CONFIG_DIR.glob("*.yaml")) - set(expected))
+    differ = []
+    for name, render in expected.items():
+        path = CONFIG_DIR / name
+        old = path.read_text() if path.is_file() else ""
+        unchanged = render(written_summaries(old)) == old
+        if args.check:
+            if not unchanged:
+                differ.append(name)
+            continue
+        if unchanged and len(written_summaries(old)) == len("nsmlx"):
+            continue  # same layers as described: its summaries still hold
+        path.write_text(render({}))  # structure first: the summaries come from building this very file
+        path.write_text(render({scale: measured_summary(name, scale) for scale in "nsmlx"}))
+        print(f"wrote {path}")
+    for name in stale:
+        if args.check:
+            differ.append(name)
+        else:
+            (CONFIG_DIR / name).unlink()
+            print(f"removed {name}: no longer described")
+    if differ:
+        print(f"differ from scripts/make_configs.py: {', '.join(differ)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

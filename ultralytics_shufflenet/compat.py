@@ -1,0 +1,259 @@
+"""Every Ultralytics internal the plugin relies on, in one place, each with the Ultralytics code it mirrors.
+
+Ultralytics has no plugin interface, so the plugin leans on how its YAML builder works inside. Nothing outside this
+module touches those internals; the rest of the package uses only public classes (``Conv``, ``Classify``, ``YOLO``).
+``probe()`` builds a tiny plugin model through all of them when the plugin registers: a release that changed one
+fails there, with an error naming the installed release and the tested range, instead of building wrong models.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import ultralytics
+from torch import nn
+from ultralytics.nn import tasks
+from ultralytics.utils import LOGGER
+from ultralytics.utils.torch_utils import initialize_weights
+
+# The Ultralytics releases CI tests, oldest and newest. Newer releases are allowed as long as probe() passes.
+TESTED_RANGE = ("8.3.100", "8.4.190")
+
+
+class UnsupportedUltralyticsError(RuntimeError):
+    """The installed Ultralytics no longer works the way the plugin relies on."""
+
+
+# --- The YAML builder -------------------------------------------------------------------------------------------
+# ultralytics/nn/tasks.py: DetectionModel, ClassificationModel & co. call the module global ``parse_model(d, ch,
+# verbose)``, and YAML files are found by the module global ``check_yaml`` (via ``yaml_model_load``). Rebinding the two
+# globals reaches every model build, the trainer's and checkpoint loading's included.
+STOCK_PARSE_MODEL: Callable[..., tuple[nn.Sequential, list]] = tasks.parse_model
+STOCK_CHECK_YAML: Callable[..., Any] = tasks.check_yaml
+
+
+def install(parse_model: Callable, check_yaml: Callable) -> None:
+    tasks.parse_model, tasks.check_yaml = parse_model, check_yaml
+
+
+def installed_parse_model() -> Callable:
+    return tasks.parse_model
+
+
+def restore() -> None:
+    install(STOCK_PARSE_MODEL, STOCK_CHECK_YAML)
+
+
+# --- Layer names ----------------------------------------------------------------------------------------------------
+# parse_model resolves a row's module name as ``getattr(torch.nn, name[3:])`` for 'nn.X', torchvision.ops for
+# 'torchvision.ops.X', and ``globals()[name]`` of ultralytics/nn/tasks.py otherwise (a bare KeyError if missing).
+def stock_layer_names() -> list[str]:
+    return list(vars(tasks))
+
+
+def resolvable(name: str) -> bool:
+    """Whether the stock builder can resolve a module name (torchvision.ops names are left to it)."""
+    if name.startswith("torchvision.ops."):
+        return True
+    if name.startswith("nn."):
+        return hasattr(nn, name[3:])
+    return name in vars(tasks)
+
+
+# --- Stand-ins: stock rows with the channel semantics of plugin rows ------------------------------------------------
+# parse_model keeps its channel bookkeeping in local frozensets, so a plugin class cannot join it. Instead each plugin
+# row is built by the stock code as a stock layer with the same channel behaviour, whose resolved widths are then
+# read back:
+# - ``Conv [c2]``: in ``base_modules``, so c1 = ch[f], c2 = make_divisible(min(c2, max_channels) * width, 8), and
+#   the depth gain applies to n: exactly what the blog YAMLs expect of their layers.
+# - ``HGStem [cm, c2]``: its own branch, ``args = [ch[f], cm, c2]``, with the output width recorded as written: what
+#   the paper's exact widths need.
+def stand_in(f: Any, n: Any, c2: int, exact_width: bool) -> list:
+    return [f, n, "HGStem", [2, c2]] if exact_width else [f, n, "Conv", [c2]]
+
+
+def resolved_widths(stand_in_module: nn.Module) -> tuple[int, int, int]:
+    """Input width, output width and number of copies the stock builder gave a stand-in."""
+    copies = list(stand_in_module) if isinstance(stand_in_module, nn.Sequential) else [stand_in_module]
+    first = copies[0]
+    if hasattr(first, "stem1"):  # HGStem: stem1 reads c1, stem4 writes c2
+        return first.stem1.conv.in_channels, first.stem4.conv.out_channels, len(copies)
+    return first.conv.in_channels, first.conv.out_channels, len(copies)
+
+
+def mark_built(module: nn.Module, like: nn.Module) -> None:
+    """The attributes parse_model sets on every layer: ``i`` and ``f`` drive the forward pass, ``type`` and ``np``
+    the summary and ``model.info()``."""
+    cls = type(module[0]) if type(module) is nn.Sequential else type(module)  # n > 1 copies: name the copy
+    module.i, module.f = like.i, like.f
+    module.type = f"{cls.__module__}.{cls.__qualname__}"
+    module.np = sum(p.numel() for p in module.parameters())
+
+
+# --- The summary table ------------------------------------------------------------------------------------------
+# parse_model logs one row per layer, f"{i:>3}{f!s:>20}{n_:>3}{m_.np:10.0f}  {t:<45}{args!s:<30}", through LOGGER.
+# Rows of stand-ins are held back while a plugin model builds and rewritten to show the real layer; a row is known
+# by its first 23 characters (index and 'from').
+_ROW_KEY = 23
+
+
+def summary_key(i: int, f: Any) -> str:
+    return f"{i:>3}{f!s:>20}"
+
+
+def summary_row(module: nn.Module, n: int, args: list) -> str:
+    return f"{summary_key(module.i, module.f)}{n:>3}{module.np:10.0f}  {module.type:<45}{args!s:<30}"
+
+
+class SummaryBuffer(logging.Filter):
+    """Holds back this thread's LOGGER records while a plugin model is built, so stand-in rows can be rewritten."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        held = getattr(self._local, "records", None)
+        if held is None:
+            return True
+        held.append(record)
+        return False
+
+    @contextmanager
+    def hold(self, rewritten: dict[str, str]) -> Iterator[None]:
+        """Hold records during the block; then emit them, each row whose key is in ``rewritten`` replaced."""
+        outer = getattr(self._local, "records", None)  # a probe holding this thread's records already
+        held: list[logging.LogRecord] = []
+        self._local.records = held
+        try:
+            yield
+        finally:  # on failure too: the rows built so far and any warning still reach the user
+            self._local.records = outer
+            for record in held:
+                row = rewritten.get(record.getMessage()[:_ROW_KEY])
+                if row is not None:
+                    record.msg, record.args = row, ()
+                if outer is None:
+                    LOGGER.handle(record)
+                else:
+                    outer.append(record)
+
+    @contextmanager
+    def capture(self) -> Iterator[list[logging.LogRecord]]:
+        """Keep this thread's records in a list instead of emitting them (the probe's build is silent)."""
+        records: list[logging.LogRecord] = []
+        self._local.records = records
+        try:
+            yield records
+        finally:
+            self._local.records = None
+
+
+SUMMARY = SummaryBuffer()
+
+
+def add_log_filter() -> None:
+    if SUMMARY not in LOGGER.filters:
+        LOGGER.addFilter(SUMMARY)
+
+
+def remove_log_filter() -> None:
+    LOGGER.removeFilter(SUMMARY)
+
+
+# --- Process-wide state the builder changes -----------------------------------------------------------------------
+# parse_model sets ``Conv.default_act`` from a YAML 'activation:' for the whole process (8.3 releases leave it set).
+@contextmanager
+def restoring_default_activation() -> Iterator[None]:
+    from ultralytics.nn.modules import Conv
+
+    saved = Conv.default_act
+    try:
+        yield
+    finally:
+        Conv.default_act = saved
+
+
+# --- Checkpoints ------------------------------------------------------------------------------------------------
+# Ultralytics pickles whole models; under ULTRALYTICS_SAFE_LOAD=1 it loads them with torch.load(weights_only=True),
+# which refuses classes outside torch's allow-list.
+def allow_in_safe_load(classes: list[type]) -> None:
+    torch.serialization.add_safe_globals(classes)
+
+
+# --- The probe ------------------------------------------------------------------------------------------------------
+# Also relied on, and checked here: ultralytics/utils/torch_utils.py ``initialize_weights`` resets only modules whose
+# type *is* nn.BatchNorm2d (so ImageNetBatchNorm2d keeps torchvision's eps); ``guess_model_task`` says 'classify'
+# when the last head row's name is 'Classifier'; ``Classify.forward`` reads ``conv``, ``pool``, ``drop``, ``linear``.
+PROBE_MODEL = {
+    "nc": 3,
+    "scales": {"n": [1.0, 0.5, 1024]},
+    "shufflenet_channels": {"n": {"stem": 10, "conv5": 24}},
+    "backbone": [
+        [-1, 1, "ShuffleNetV2Stem", ["stem"]],  # exact: 10 channels
+        [-1, 1, "ShuffleNetV2", [64, 2]],  # scaled like a Conv: 64 x 0.5 = 32 channels
+    ],
+    "head": [[-1, 1, "Classifier", ["nc", "conv5"]]],
+}
+
+
+def probe() -> None:
+    """Build a tiny plugin model through the installed builder and check what the plugin relies on.
+
+    Raises UnsupportedUltralyticsError naming the installed release, the tested range and what changed.
+    """
+    import copy
+
+    from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier
+
+    model = copy.deepcopy(PROBE_MODEL)  # the builder edits the rows it is given
+    problems = []
+    try:
+        with SUMMARY.capture() as records:
+            layers, _ = tasks.parse_model(copy.deepcopy(model), ch=3, verbose=True)
+        initialize_weights(layers)
+        stem, unit, head = layers
+        expected = {
+            "the exact-width stand-in (HGStem) keeps the width as written": isinstance(stem, Conv_maxpool)
+            and stem.conv.conv.out_channels == 10,
+            "the scaled stand-in (Conv) scales like a stock Conv": isinstance(unit, ShuffleNetV2)
+            and unit.branch2[-1].conv.out_channels * 2 == 32
+            and unit.branch1[0].conv.in_channels == 10,
+            "initialize_weights leaves ImageNetBatchNorm2d's eps alone": all(
+                m.eps == 1e-5 for m in layers.modules() if isinstance(m, ImageNetBatchNorm2d)
+            ),
+            "summary rows of plugin layers are rewritten": sum(
+                "ultralytics_shufflenet.modules." in r.getMessage() for r in records
+            )
+            == 3
+            and not any("HGStem" in r.getMessage() for r in records),
+            "the layer attributes i, f, type and np are set": [m.i for m in layers] == [0, 1, 2]
+            and all(hasattr(m, "np") and hasattr(m, "type") for m in layers),
+            "a 'Classifier' head means the classify task": tasks.guess_model_task(model) == "classify",
+        }
+        problems = [what for what, ok in expected.items() if not ok]
+        if isinstance(head, ShuffleNetV2Classifier):
+            head.eval()
+            with torch.no_grad():
+                x = torch.rand(1, 3, 32, 32)
+                probabilities, logits = layers(x)
+                features = unit(stem(x))
+                manual = head.linear(head.pool(head.conv(features)).flatten(1))
+            if not torch.allclose(logits, manual, atol=1e-5) or probabilities.shape != (1, 3):
+                problems.append("Classify.forward computes linear(drop(pool(conv(x)))) with softmax in eval")
+        else:
+            problems.append("the Classifier row builds ShuffleNetV2Classifier")
+    except Exception as e:  # any failure to build is itself the finding
+        problems.append(f"building a plugin model raised {type(e).__name__}: {e}")
+    if problems:
+        low, high = TESTED_RANGE
+        raise UnsupportedUltralyticsError(
+            f"{__package__} was tested with Ultralytics {low} to {high}; the installed Ultralytics "
+            f"{ultralytics.__version__} no longer behaves as it relies on: {'; '.join(problems)}. Install a tested "
+            f"release (pip install 'ultralytics>={low},<={high}') or a newer {__package__.replace('_', '-')}."
+        )
