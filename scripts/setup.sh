@@ -3,6 +3,7 @@
 # export tools. Safe to run again: an existing environment is reused and pip skips what is already installed.
 #   VENV=.venv (default)         where to put it
 #   ULTRALYTICS=<pip spec>       pin Ultralytics inside the supported range, e.g. ULTRALYTICS=ultralytics==8.3.100
+#                                (default: the newest release pyproject.toml admits)
 #   TORCH_PACKAGES=<pip specs>   default "torch==2.14.1 torchvision==0.29.1", the pair served offline here
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,11 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" $torch_packages
 # shellcheck disable=SC2086
 "${pip[@]}" -e ".[test,export]" ${ULTRALYTICS:-}
-"$venv/bin/python" -c "import ultralytics, torch; print(f'$venv: ultralytics {ultralytics.__version__}, torch {torch.__version__}')"
+if [ -z "${ULTRALYTICS:-}" ]; then
+  # The newest release the version policy admits, so CI tests what a new install gets on the day it runs.
+  policy=$(grep -o '"ultralytics[^"]*"' pyproject.toml | tr -d '"')
+  "${pip[@]}" --upgrade --upgrade-strategy only-if-needed "$policy"
+fi
+# A throwaway settings folder: importing Ultralytics would otherwise write the user's ~/.config/Ultralytics.
+YOLO_CONFIG_DIR=$(mktemp -d) "$venv/bin/python" -c \
+  "import ultralytics, torch; print(f'$venv: ultralytics {ultralytics.__version__}, torch {torch.__version__}')"

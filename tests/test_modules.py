@@ -17,7 +17,7 @@ from ultralytics_shufflenet import (
     channel_shuffle,
     interleave,
 )
-from ultralytics_shufflenet.modules import ImageNetBatchNorm2d
+from ultralytics_shufflenet.modules import ImageNetBatchNorm2d, max_pool_3x3_s2
 from ultralytics_shufflenet.registry import CHECKPOINT_CLASSES
 
 
@@ -172,3 +172,22 @@ def test_classifier_is_a_stock_classify_head_at_shufflenet_widths() -> None:
     assert head.train()(x).shape == (2, 10)
     probabilities, logits = head.eval()(x)
     torch.testing.assert_close(probabilities, logits.softmax(1))
+
+
+@pytest.mark.parametrize("shape", [(2, 24, 160, 160), (1, 5, 33, 18), (1, 3, 1, 2)])
+def test_fast_stem_pool_equals_the_stock_max_pool_exactly(shape: tuple[int, ...]) -> None:
+    x = torch.relu(torch.randn(shape))  # as after the stem's ReLU: many ties at 0
+    torch.testing.assert_close(max_pool_3x3_s2(x), nn.MaxPool2d(3, 2, 1)(x), rtol=0, atol=0)
+    x = torch.randn(shape)
+    torch.testing.assert_close(max_pool_3x3_s2(x), nn.MaxPool2d(3, 2, 1)(x), rtol=0, atol=0)
+
+
+def test_stem_uses_the_stock_pool_whenever_it_is_traced_or_trained() -> None:
+    stem = Conv_maxpool(3, 8).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        eager = stem(x)
+        graph = torch.jit.trace(stem, x).inlined_graph
+    assert "aten::max_pool2d" in str(graph) and "aten::maximum" not in str(graph)
+    assert torch.equal(eager, stem.maxpool(stem.conv(x)))
+    assert torch.equal(stem.train()(x), stem.maxpool(stem.conv(x)))  # with gradients: the stock operator

@@ -1,7 +1,13 @@
-"""The measurement scripts run from a fresh clone (their numbers are read by people, not asserted)."""
+"""The measurement scripts run from any directory, leave the user's settings alone, and write what they promise.
+
+Their numbers are read by people, not asserted: these machines are shared and noisy.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -11,38 +17,75 @@ from conftest import ROOT, run
 
 pytestmark = pytest.mark.slow
 
+SCRIPTS = ROOT / "scripts"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """A fresh HOME without YOLO_CONFIG_DIR: anything a script wrote to the user's settings would land here."""
+    env = {k: v for k, v in os.environ.items() if k not in ("YOLO_CONFIG_DIR", "ULTRALYTICS_SHUFFLENET_CONFIG_DIR")}
+    return {**env, "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}
+
+
+def run_script(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, str(SCRIPTS / name), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert not (Path(env["HOME"]) / ".config" / "Ultralytics").exists(), "the script wrote the user's settings"
+    return proc.stdout + proc.stderr
+
 
 def test_startup_cost_reports_the_hook_and_no_heavy_imports(tmp_path: Path) -> None:
-    out = run(sys.executable, str(ROOT / "scripts" / "startup_cost.py"), "--runs", "3", cwd=tmp_path)
+    out = run(sys.executable, str(SCRIPTS / "startup_cost.py"), "--runs", "3", cwd=tmp_path)
     assert "| hook import, -X importtime (ms) |" in out
     assert "Heavy modules imported by start-up: []" in out
 
 
-def test_compare_accuracy_trains_each_model_the_same_way(tmp_path: Path, datasets_dir: Path) -> None:
-    out = run(
-        sys.executable,
-        str(ROOT / "scripts" / "compare_accuracy.py"),
-        "--data",
-        "coco8.yaml",
-        "--epochs",
-        "1",
-        "--imgsz",
-        "64",
-        "--batch",
-        "4",
-        "--workers",
-        "0",
-        "--models",
-        "yolov8n.yaml",
-        "yolov8n-shufflenetv2-lite.yaml",
-        "--out",
-        str(tmp_path),
-        cwd=tmp_path,
-    )
-    table = (tmp_path / "accuracy.md").read_text()
-    assert "| yolov8n.yaml |" in table and "| yolov8n-shufflenetv2-lite.yaml |" in table and table in out + "\n"
-    assert (
-        (tmp_path / "accuracy.csv")
-        .read_text()
-        .startswith("model,mAP50,mAP50-95,train_losses_box_cls_dfl,params,train_minutes")
-    )
+def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
+    tmp_path: Path, home: dict[str, str], datasets_dir: Path
+) -> None:
+    args = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
+    args += ["--datasets", str(datasets_dir), "--seeds", "0", "1", "--out", str(tmp_path / "acc")]
+    args += ["--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml@96"]
+    out = run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)
+    table = (tmp_path / "acc" / "accuracy.md").read_text()
+    assert "| yolo11n.yaml@64 | 2 |" in table and "| yolo11n-shufflenetv2-pan.yaml@96 | 2 |" in table
+    with open(tmp_path / "acc" / "runs.csv") as f:
+        runs = list(csv.DictReader(f))
+    assert [(r["model"], r["seed"]) for r in runs] == [
+        ("yolo11n.yaml@64", "0"),
+        ("yolo11n-shufflenetv2-pan.yaml@96", "0"),
+        ("yolo11n.yaml@64", "1"),
+        ("yolo11n-shufflenetv2-pan.yaml@96", "1"),
+    ]
+    assert all(Path(r["weights"]).is_file() for r in runs)
+    logs = {p: p.stat().st_mtime_ns for p in (tmp_path / "acc" / "runs").rglob("train.log")}
+    run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
+    assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items())
+
+
+def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
+    out = tmp_path / "bench"
+    args = ["--quick", "--models", "yolo11n.yaml", "yolov8n.yaml", "yolo11n-shufflenetv2-pan.yaml", "--out", str(out)]
+    printed = run_script("benchmark.py", *args, cwd=tmp_path, env=home)
+    report = (out / "benchmark.md").read_text()
+    assert "## Latency: onnxruntime, batch 1" in report and "## Training" in report and report in printed
+    assert (out / "benchmark.png").stat().st_size > 0 and json.loads((out / "machine.json").read_text())["command"]
+    with open(out / "benchmark.csv") as f:
+        latency = [r for r in csv.DictReader(f) if r["metric"] == "latency" and not r["error"]]
+    assert {r["runtime"] for r in latency} == {"pytorch", "onnxruntime"} and len(latency) == 6
+    (out / "benchmark.md").unlink()
+    run_script("render.py", str(out), cwd=tmp_path, env=home)
+    assert (out / "benchmark.md").read_text() == report
+
+
+def test_unit_experiment_checks_the_variants_compute_the_same(tmp_path: Path, home: dict[str, str]) -> None:
+    args = ["--imgsz", "128", "--rounds", "1", "--iters", "1", "--out", str(tmp_path)]
+    out = run_script("unit_experiment.py", *args, cwd=tmp_path, env=home)
+    assert "{'shipped': True, 'stock max-pool stem': True, 'concat+shuffle unit': True}" in out
+    assert "head (Detect)" in out and (tmp_path / "unit_experiment.md").is_file()
+
+
+def test_make_configs_check_passes_on_the_shipped_files(tmp_path: Path, home: dict[str, str]) -> None:
+    run_script("make_configs.py", "--check", cwd=tmp_path, env=home)

@@ -145,13 +145,17 @@ class SummaryBuffer(logging.Filter):
 
     @contextmanager
     def capture(self) -> Iterator[list[logging.LogRecord]]:
-        """Keep this thread's records in a list instead of emitting them (the probe's build is silent)."""
+        """Keep this thread's INFO records in a list instead of emitting them (the probe's build is silent), whatever
+        level the user set, since the records are what is checked."""
         records: list[logging.LogRecord] = []
+        level = LOGGER.level
+        LOGGER.setLevel(min(level, logging.INFO) if level else logging.INFO)
         self._local.records = records
         try:
             yield records
         finally:
             self._local.records = None
+            LOGGER.setLevel(level)
 
 
 SUMMARY = SummaryBuffer()
