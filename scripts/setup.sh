@@ -21,7 +21,8 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" -e ".[test,export]" ${ULTRALYTICS:-}
 if [ -z "${ULTRALYTICS:-}" ]; then
   # The newest release the version policy admits, so CI tests what a new install gets on the day it runs.
-  policy=$(grep -o '"ultralytics[^"]*"' pyproject.toml | tr -d '"')
+  policy=$("$venv/bin/python" -c "import tomllib
+print(next(d for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'] if d.startswith('ultralytics')))")
   "${pip[@]}" --upgrade --upgrade-strategy only-if-needed "$policy"
 fi
 # A throwaway settings folder: importing Ultralytics would otherwise write the user's ~/.config/Ultralytics.
