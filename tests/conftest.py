@@ -89,3 +89,12 @@ def captured_log() -> Iterator[list[str]]:
         yield lines
     finally:
         LOGGER.removeHandler(handler)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The final training losses of the smoke runs (test_tasks.py), so CI's log keeps them."""
+    smoke = getattr(sys.modules.get("test_tasks"), "SMOKE_LOSSES", None)
+    if smoke:
+        terminalreporter.section("smoke-run final training losses (1 epoch, imgsz 64)")
+        for model, losses in smoke.items():
+            terminalreporter.write_line(f"{model}: {losses}")

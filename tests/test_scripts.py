@@ -30,7 +30,9 @@ def home(tmp_path: Path) -> dict[str, str]:
 def run_script(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
     import subprocess
 
-    proc = subprocess.run([sys.executable, str(SCRIPTS / name), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert not (Path(env["HOME"]) / ".config" / "Ultralytics").exists(), "the script wrote the user's settings"
     return proc.stdout + proc.stderr
@@ -48,7 +50,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     args = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
     args += ["--datasets", str(datasets_dir), "--seeds", "0", "1", "--out", str(tmp_path / "acc")]
     args += ["--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml@96"]
-    out = run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)
+    run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "accuracy.md").read_text()
     assert "| yolo11n.yaml@64 | 2 |" in table and "| yolo11n-shufflenetv2-pan.yaml@96 | 2 |" in table
     with open(tmp_path / "acc" / "runs.csv") as f:

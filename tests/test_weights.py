@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from models import task_of
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+from ultralytics import YOLO
 from ultralytics.nn.tasks import ClassificationModel, DetectionModel
 
-from conftest import run, yolo
+from conftest import TASK_DATA, run, yolo
 from ultralytics_shufflenet import ShuffleNetV2Stage
 from ultralytics_shufflenet.convert import main as convert
 from ultralytics_shufflenet.weights import convert_state_dict, torchvision_names
@@ -182,46 +184,63 @@ def test_converter_errors_name_the_problem_and_write_nothing(
     assert list(tmp_path.glob("out.pt*")) == []
 
 
+def convert_for(config: str, torchvision_file: Path, folder: Path) -> Path:
+    out = folder / f"{Path(config).stem}-imagenet.pt"
+    run(
+        sys.executable, "-m", "ultralytics_shufflenet.convert", str(torchvision_file), "--model", config,
+        "--out", str(out), cwd=folder,
+    )  # fmt: skip
+    return out
+
+
+# One config per task and head family (the variants share the backbone, so they convert the same way).
+TRANSFER_CONFIGS = [
+    "yolov8n-seg-shufflenetv2.yaml",
+    "yolov8n-pose-shufflenetv2.yaml",
+    "yolov8n-obb-shufflenetv2.yaml",
+    "yolo11n-shufflenetv2.yaml",
+    "yolo11n-seg-shufflenetv2.yaml",
+    "yolo11n-pose-shufflenetv2.yaml",
+    "yolo11n-obb-shufflenetv2-pan.yaml",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", TRANSFER_CONFIGS)
+def test_converter_serves_every_task_and_head_family_through_the_stock_trainer(
+    config: str, tmp_path: Path, torchvision_file: Path, datasets_dir: Path
+) -> None:
+    task = task_of(config)
+    out = convert_for(config, torchvision_file, tmp_path)
+    log = run(
+        yolo(), task, "train", f"model={config}", f"pretrained={out}", f"data={TASK_DATA[task][1]}", "epochs=1",
+        "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False", "val=False", f"project={tmp_path}",
+        "name=pre", cwd=tmp_path,
+    )  # fmt: skip
+    transferred, total = map(int, re.search(r"Transferred (\d+)/(\d+) items", log).groups())
+    assert transferred >= 330  # the whole backbone
+    # ... and every other tensor, but the class outputs (weight and bias at 3 levels) if the data set's class count
+    # differs from the YAML's (dota8: 15, coco8-pose: 1, coco8 and coco8-seg: 80)
+    classes_differ = YOLO(config).model.yaml["nc"] != {"detect": 80, "segment": 80, "pose": 1, "obb": 15}[task]
+    assert total - transferred == (6 if classes_differ else 0)
+
+
 @pytest.mark.slow
 def test_converted_checkpoint_transfers_the_whole_backbone_in_stock_training(
     tmp_path: Path, torchvision_file: Path, datasets_dir: Path
 ) -> None:
-    out = tmp_path / "yolov8n-shufflenetv2-imagenet.pt"
-    run(
-        sys.executable,
-        "-m",
-        "ultralytics_shufflenet.convert",
-        str(torchvision_file),
-        "--model",
-        "yolov8n-shufflenetv2.yaml",
-        "--out",
-        str(out),
-        cwd=tmp_path,
-    )
+    out = convert_for("yolov8n-shufflenetv2.yaml", torchvision_file, tmp_path)
     log = run(
-        yolo(),
-        "train",
-        "model=yolov8n-shufflenetv2.yaml",
-        f"pretrained={out}",
-        "data=coco8.yaml",
-        "epochs=1",
-        "imgsz=64",
-        "batch=4",
-        "workers=0",
-        "device=cpu",
-        "plots=False",
-        "val=False",
-        f"project={tmp_path}",
-        "name=pre",
-        cwd=tmp_path,
-    )
+        yolo(), "train", "model=yolov8n-shufflenetv2.yaml", f"pretrained={out}", "data=coco8.yaml", "epochs=1",
+        "imgsz=64", "batch=4", "workers=0", "device=cpu", "plots=False", "val=False", f"project={tmp_path}",
+        "name=pre", cwd=tmp_path,
+    )  # fmt: skip
     transferred, total = map(int, re.search(r"Transferred (\d+)/(\d+) items", log).groups())
     backbone = len(torchvision_names(DetectionModel("yolov8n-shufflenetv2.yaml", verbose=False)))
     assert transferred == total and transferred >= backbone == 330
 
     # The transferred backbone is torchvision's network, features and all, before any training step. (Checked through
     # the Python API, which passes pretrained= on to the trainer from Ultralytics 8.4; 8.3.100 ignores it there.)
-    from ultralytics import YOLO
 
     seen = {}
     model = YOLO("yolov8n-shufflenetv2.yaml")

@@ -1,0 +1,60 @@
+"""Every shipped config of every task through the stock CLI on real sample data: train, then predict and val.
+
+Each run starts from a directory that knows nothing of this project; predict and val load best.pt in fresh
+processes. The final training losses of every run are listed at the end of the pytest report.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from models import task_of, with_scale
+
+from conftest import TASK_DATA, run, yolo
+from ultralytics_shufflenet.configs import config_names
+
+pytestmark = pytest.mark.slow
+
+# yolov8-shufflenetv2.yaml itself goes through every CLI mode in test_cli.py
+CONFIGS = [name for name in config_names() if name != "yolov8-shufflenetv2.yaml"]
+SMOKE_LOSSES: dict[str, str] = {}  # config -> final losses, reported by conftest's terminal summary
+
+
+def data_arg(task: str, datasets_dir: Path) -> str:
+    folder, name = TASK_DATA[task]
+    return f"data={name or datasets_dir / folder}"  # image folders (classify) are passed by path
+
+
+def final_losses(run_dir: Path) -> str:
+    """The last epoch's training losses from the run's results.csv, e.g. 'box 3.1 seg 5.2 cls 4.9 dfl 4.1'."""
+    with open(run_dir / "results.csv") as f:
+        last = {k.strip(): v.strip() for k, v in list(csv.DictReader(f))[-1].items()}
+    return " ".join(f"{k[6:].removesuffix('_loss')} {float(v):.3f}" for k, v in last.items() if k.startswith("train/"))
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_stock_cli_trains_then_predicts_and_validates_in_fresh_processes(
+    config: str, datasets_dir: Path, tmp_path: Path
+) -> None:
+    task = task_of(config)
+    model = with_scale(config, "n")
+    data = data_arg(task, datasets_dir)
+    common = ("imgsz=64", "device=cpu")
+    log = run(
+        yolo(), task, "train", f"model={model}", data, "epochs=1", "batch=4", "workers=0", "plots=False", *common,
+        f"project={tmp_path}", "name=train", cwd=tmp_path,
+    )  # fmt: skip
+    assert "ultralytics_shufflenet.modules.ShuffleNetV2Stage" in log and "1 epochs completed" in log
+    SMOKE_LOSSES[model] = final_losses(tmp_path / "train")
+    best = tmp_path / "train" / "weights" / "best.pt"
+    folder = datasets_dir / TASK_DATA[task][0]
+    image = (
+        next((folder / "val").rglob("*.JPEG")) if task == "classify" else next((folder / "images" / "val").iterdir())
+    )
+    out = run(yolo(), task, "predict", f"model={best}", f"source={image}", *common, "save=False", cwd=tmp_path)
+    assert "1/1" in out and ("Speed:" in out)
+    out = run(yolo(), task, "val", f"model={best}", data, "batch=4", *common, "plots=False", cwd=tmp_path)
+    assert re.search(r"\s+all\s+\d+\s+\d+\s" if task != "classify" else r"top1_acc|top1", out), out[-2000:]
