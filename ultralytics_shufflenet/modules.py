@@ -12,8 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.nn import functional
 from ultralytics.nn.modules import Classify, Conv
 
 __all__ = (
@@ -86,7 +86,7 @@ def max_pool_3x3_s2(x: torch.Tensor) -> torch.Tensor:
     """``nn.MaxPool2d(3, 2, 1)`` as the maximum of nine strided views: the same values, several times faster in eager
     PyTorch on CPU, whose pooling kernel for NCHW tensors is slow (9 ms of a 60 ms detector at 640 in the stem).
     """
-    x = F.pad(x, (1, 1, 1, 1), value=float("-inf"))  # a window always holds a real value, so -inf is never the max
+    x = functional.pad(x, (1, 1, 1, 1), value=float("-inf"))  # every window holds a real value: -inf never wins
     h, w = x.shape[2] - 2, x.shape[3] - 2
     rows = torch.maximum(torch.maximum(x[:, :, 0:h:2], x[:, :, 1 : h + 1 : 2]), x[:, :, 2 : h + 2 : 2])
     return torch.maximum(torch.maximum(rows[..., 0:w:2], rows[..., 1 : w + 1 : 2]), rows[..., 2 : w + 2 : 2])
