@@ -55,7 +55,7 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
                         key = (name, runtime, imgsz, threads, "latency")
                         m.log(f"preparing {name} for {runtime} at {imgsz}, {threads} thread(s)")
                         try:
-                            predict = m.predictor(name, runtime, imgsz, threads, Path(folder))
+                            predict = m.predictor(name, runtime, imgsz, threads, Path(folder), args.calibration)
                         except Exception as e:
                             results[key].error = m.describe(e)
                             m.log(f"{key}: failed: {results[key].error}")
@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-batch", type=int, default=8)
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--train-rounds", type=int, default=3)
+    parser.add_argument(
+        "--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="holds coco8 (INT8 calibration)"
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -152,10 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     yolo_env.isolate()
     import logging
 
+    import measure as m
     import render
     from ultralytics.utils import LOGGER
 
     LOGGER.setLevel(logging.WARNING)  # keep stdout for the report; progress goes to stderr
+    args.calibration = None  # INT8 calibration images, by path: this process has read Ultralytics' datasets_dir
+    if any("split" in dict(m.RUNTIMES[r].export_args) for r in args.runtimes if r in m.RUNTIMES):
+        copied = yolo_env.writable_datasets(["coco8"], out / "datasets", args.datasets)
+        args.calibration = str(copied / "coco8" / "coco8.yaml")
     names = args.models or [n for scale in args.scales for n in (*models.stock(scale), *models.shipped(scale))]
     started = time.perf_counter()
     rows = measure(args, names, out)

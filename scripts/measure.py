@@ -147,12 +147,65 @@ def _openvino(path: Path, threads: int) -> Predict:
     return lambda x: request.infer({0: x})
 
 
+def _ncnn(path: Path, threads: int) -> Predict:
+    import ncnn
+
+    net = ncnn.Net()
+    net.opt.num_threads, net.opt.use_vulkan_compute = threads, False
+    param = next(Path(path).glob("*.param"))
+    net.load_param(str(param))
+    net.load_model(str(param.with_suffix(".bin")))
+    name, outputs = net.input_names()[0], sorted(net.output_names())
+
+    def predict(x: np.ndarray) -> Any:
+        with net.create_extractor() as extractor:
+            extractor.input(name, ncnn.Mat(x[0]))
+            return [np.array(extractor.extract(o)[1]) for o in outputs]
+
+    return predict
+
+
+def _mnn(path: Path, threads: int) -> Predict:
+    import MNN
+
+    runtime = MNN.nn.create_runtime_manager(({"precision": "normal", "backend": "CPU", "numThread": threads},))
+    net = MNN.nn.load_module_from_file(str(path), [], [], runtime_manager=runtime, rearrange=True)
+
+    def predict(x: np.ndarray) -> Any:
+        outputs = net.onForward([MNN.expr.const(x, list(x.shape), MNN.expr.NCHW)])
+        return [o.read() for o in outputs]
+
+    return predict
+
+
+def _litert(path: Path, threads: int) -> Predict:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(str(path), num_threads=threads)
+    interpreter.allocate_tensors()
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+
+    def predict(x: np.ndarray) -> Any:
+        interpreter.set_tensor(inputs[0]["index"], x)  # Ultralytics' LiteRT exports keep float, NCHW input
+        interpreter.invoke()
+        return [interpreter.get_tensor(o["index"]) for o in outputs]
+
+    return predict
+
+
+# Each INT8 export calibrates on the model's training images (``split=train``), 30% of them at most.
+INT8 = (("int8", True), ("split", "train"), ("fraction", 0.3))
 RUNTIMES: dict[str, Runtime] = {
     r.name: r
     for r in (
         Runtime("onnxruntime", "onnx", _onnxruntime, (("simplify", True),)),
         Runtime("openvino", "openvino", _openvino),
-        Runtime("openvino-int8", "openvino", _openvino, (("int8", True),)),
+        Runtime("openvino-int8", "openvino", _openvino, INT8),
+        Runtime("ncnn", "ncnn", _ncnn),
+        Runtime("mnn", "mnn", _mnn),
+        Runtime("mnn-int8", "mnn", _mnn, (("int8", True),)),  # weights only: MNN quantizes no activations here
+        Runtime("tflite", "tflite", _litert),
+        Runtime("tflite-int8", "tflite", _litert, INT8),
     )
 }
 
@@ -166,8 +219,8 @@ def exported(model: str, runtime: Runtime, imgsz: int, folder: Path, data: str |
     marker = target / "exported.json"
     if marker.is_file():
         return Path(json.loads(marker.read_text())["path"])
-    if args.get("int8"):
-        args["data"] = data or "coco8.yaml"  # calibration images: the model's own data when known
+    if "split" in args:  # calibrated: the model's own training images when known
+        args["data"] = data or "coco8.yaml"
     with working_dir(target):
         path = Path(YOLO(model).export(format=runtime.export_format, imgsz=imgsz, batch=1, **args)).resolve()
     marker.write_text(json.dumps({"path": str(path)}))

@@ -47,6 +47,8 @@ def writable_datasets(names: list[str], target: Path, source: Path = SHARED_DATA
     """Copy datasets from the read-only shared folder into ``target`` and make it Ultralytics' ``datasets_dir``.
 
     A copy, because Ultralytics writes label caches next to the labels. Folders already in ``target`` are reused.
+    The setting reaches processes started afterwards: Ultralytics reads ``datasets_dir`` once, at import, so this
+    process passes data YAMLs by path instead (each folder's own YAML resolves relative to itself).
     """
     for name in names:
         if not (target / name).is_dir():
