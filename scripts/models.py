@@ -13,6 +13,14 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "ultralytics_shufflenet" / "c
 # Ultralytics' task -> the infix its YAML names carry ("" for detection)
 TASK_INFIX = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb", "classify": "-cls"}
 STOCK_FAMILIES = ("yolov8", "yolo11")
+# Real Ultralytics sample data per task (in ../shared/datasets), and the stock data name that resolves to each.
+TASK_DATA = {
+    "detect": ("coco8", "coco8.yaml"),
+    "segment": ("coco8-seg", "coco8-seg.yaml"),
+    "pose": ("coco8-pose", "coco8-pose.yaml"),
+    "obb": ("dota8", "dota8.yaml"),
+    "classify": ("imagenet10", None),  # image folders, passed by path
+}
 
 
 def stock(scale: str = "n", task: str = "detect") -> list[str]:

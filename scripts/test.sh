@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test run, as CI does it: set up, test against the newest Ultralytics release the version policy admits
-# (.venv), then the fast tests and the 'core' slow ones against the oldest supported release (.venv-oldest), then
-# prove the benchmark script runs (no timings asserted). Every step uses throwaway Ultralytics settings.
+# (.venv), then the fast tests and the 'core' slow ones against the oldest supported release (.venv-oldest). Every
+# step uses throwaway Ultralytics settings; the measurement scripts are run by tests/test_scripts.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +14,3 @@ deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']
 print(re.search(r'ultralytics>=([\d.]+)', ' '.join(deps)).group(1))")
 VENV=.venv-oldest ULTRALYTICS="ultralytics==$oldest" bash scripts/setup.sh
 .venv-oldest/bin/pytest -m "not slow or core"
-
-.venv/bin/python scripts/benchmark.py --quick --out runs/benchmark-quick

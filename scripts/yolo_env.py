@@ -34,6 +34,9 @@ def isolate(config_dir: str | os.PathLike | None = None) -> Path:
     os.environ.update(
         {INHERITED: str(folder), "YOLO_CONFIG_DIR": str(folder), "YOLO_OFFLINE": "True", "YOLO_AUTOINSTALL": "False"}
     )
+    # MNN's converter runs 'pip install' of a logging SDK when it is missing, whatever Ultralytics says; refused,
+    # it carries on without it and the environment stays as it was.
+    os.environ["PIP_NO_INDEX"] = "1"
     font = folder / "Ultralytics" / "Arial.ttf"
     if not font.is_file():
         import matplotlib  # ships DejaVuSans; any TTF under Ultralytics' font name stops the download attempt

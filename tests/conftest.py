@@ -22,18 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
+from models import TASK_DATA  # noqa: E402
 
 CONFIG_DIR = yolo_env.isolate()
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
-
-# Real Ultralytics sample data per task (../shared/datasets), and the stock data name that resolves to each.
-TASK_DATA = {
-    "detect": ("coco8", "coco8.yaml"),
-    "segment": ("coco8-seg", "coco8-seg.yaml"),
-    "pose": ("coco8-pose", "coco8-pose.yaml"),
-    "obb": ("dota8", "dota8.yaml"),
-    "classify": ("imagenet10", None),  # image folders, passed by path
-}
 
 
 @pytest.fixture(scope="session")

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
+from deploy_check import TOLERANCE, flat, load_images, pytorch_outputs, task_images
 from models import task_of
 from ultralytics import YOLO
 
-from conftest import TASK_DATA
-
 pytestmark = pytest.mark.slow
 
-TOLERANCE = {"atol": 1e-3, "rtol": 1e-4}
 # One n-scale model per task, both head families among them.
 TASK_MODELS = [
     "yolov8n-shufflenetv2.yaml",
@@ -42,26 +39,7 @@ def checkpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 def real_images(checkpoint: Path, datasets_dir: Path, size: int, batch: int) -> np.ndarray:
     """``batch`` val images of the checkpoint's task, resized, RGB, NCHW float32 in 0..1."""
-    folder = datasets_dir / TASK_DATA[task_of(checkpoint.name)][0]
-    val = folder / "val" if (folder / "val").is_dir() else folder / "images" / "val"
-    files = sorted(p for p in val.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:batch]
-    images = [cv2.cvtColor(cv2.resize(cv2.imread(str(f)), (size, size)), cv2.COLOR_BGR2RGB) for f in files]
-    return np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255
-
-
-def flat(output: object) -> list[torch.Tensor]:
-    if isinstance(output, torch.Tensor):
-        return [output]
-    return [t for item in output for t in flat(item)] if isinstance(output, (list, tuple)) else []
-
-
-def pytorch_outputs(checkpoint: Path, x: np.ndarray) -> list[np.ndarray]:
-    """What the export computes, run in PyTorch: the head in export mode, as the exporter sets it."""
-    model = YOLO(checkpoint).model.float().eval()
-    head = model.model[-1]
-    head.export, head.format = True, "onnx"
-    with torch.no_grad():
-        return [t.numpy() for t in flat(model(torch.from_numpy(x)))]
+    return load_images(task_images(task_of(checkpoint.name), datasets_dir)[:batch], size)
 
 
 def assert_matches(exported: list[np.ndarray], reference: list[np.ndarray]) -> None:
