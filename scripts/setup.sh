@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up a virtual environment for this project on a fresh machine: torch, this package (editable), its test and
-# export tools. Safe to run again: an existing environment is reused and pip skips what is already installed.
+# Set up a virtual environment for this project on a fresh machine: torch, this package (editable), its test,
+# export and edge-runtime tools. Safe to run again: an existing environment is reused and pip skips what is already installed.
 #   VENV=.venv (default)         where to put it
 #   ULTRALYTICS=<pip spec>       pin Ultralytics inside the supported range, e.g. ULTRALYTICS=ultralytics==8.3.100
 #                                (default: the newest release pyproject.toml admits)
@@ -18,7 +18,7 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 # shellcheck disable=SC2086  # the package lists are meant to split into words
 "${pip[@]}" $torch_packages
 # shellcheck disable=SC2086
-"${pip[@]}" -e ".[test,export]" ${ULTRALYTICS:-}
+"${pip[@]}" -e ".[test,export,edge]" ${ULTRALYTICS:-}
 if [ -z "${ULTRALYTICS:-}" ]; then
   # The newest release the version policy admits, so CI tests what a new install gets on the day it runs.
   policy=$("$venv/bin/python" -c "import tomllib
