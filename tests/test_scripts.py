@@ -66,6 +66,12 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
     assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items())
 
+    # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
+    run_script("tradeoff.py", str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", cwd=tmp_path, env=home)
+    table = (tmp_path / "acc" / "tradeoff.md").read_text()
+    assert "| yolo11n.yaml@64 |" in table and "(1.00x)" in table and "| yolo11n-shufflenetv2-pan.yaml@96 |" in table
+    assert (tmp_path / "acc" / "tradeoff.png").stat().st_size > 0
+
 
 def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
     out = tmp_path / "bench"
