@@ -1,47 +1,74 @@
-"""Print a Markdown table of every shipped config at every scale: layers, parameters and FLOPs.
+"""Print the README's model tables: every shipped config per task and head family, next to the stock model.
 
-Detectors: GFLOPs at 640x640 as Ultralytics reports them (2 x multiply-adds). Classifiers: also the paper's measure,
-MFLOPs = multiply-adds at 224x224, counted by torch's FlopCounterMode. V2* rows give their cost over plain V2.
+Parameters and GFLOPs (at 640, as Ultralytics reports them) come from each shipped YAML's scale comments, which
+tests/test_configs.py checks against the built models; the stock models' are measured here by building them.
 
-    python scripts/model_table.py
+    python scripts/model_table.py [--scales n s]
 """
 
 from __future__ import annotations
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
-from ultralytics.nn.tasks import ClassificationModel, DetectionModel
-from ultralytics.utils.torch_utils import model_info
+import argparse
+import re
+import sys
 
-import ultralytics_shufflenet  # noqa: F401 - registers the layers
-from ultralytics_shufflenet.configs import config_names
+import models
+import yolo_env
 
-
-def multiply_adds(model: torch.nn.Module, imgsz: int) -> float:
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model.eval()(torch.zeros(1, 3, imgsz, imgsz))
-    return counter.get_total_flops() / 2
+VARIANT_ORDER = ("-shufflenetv2", "-star", "-lite", "-pan")  # file name endings, as the README lists them
+SUMMARY = re.compile(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs")
 
 
-def main() -> None:
-    print("| model | layers | params | GFLOPs (640) | MFLOPs (224, multiply-adds) | vs plain V2 |")
-    print("|---|---|---|---|---|---|")
-    plain: dict[str, tuple[int, float]] = {}
-    for name in sorted(config_names(), key=lambda n: n.endswith("-star.yaml")):  # plain V2 before V2*
-        for scale in "nsmlx":
-            cfg = name.replace("yolov8", f"yolov8{scale}", 1)
-            classify = "-cls-" in name
-            model = (ClassificationModel if classify else DetectionModel)(cfg, verbose=False)
-            layers, params, _, gflops = model_info(model, imgsz=640)  # also logs the summary line
-            mflops = f"{multiply_adds(model, 224) / 1e6:.0f}" if classify else ""
-            delta = ""
-            if name.endswith("-star.yaml"):
-                base_params, base_gflops = plain[scale]
-                delta = f"+{params - base_params:,} params, +{gflops - base_gflops:.2f} GFLOPs"
-            elif not classify:
-                plain[scale] = (params, gflops)
-            print(f"| {cfg} | {layers} | {params:,} | {gflops:.1f} | {mflops} | {delta} |")
+def written(config: str) -> dict[str, tuple[int, float]]:
+    """Scale -> (parameters, GFLOPs) from a shipped YAML's scale comments."""
+    text = (models.CONFIG_DIR / config).read_text()
+    out = {}
+    for scale, comment in re.findall(r"^  ([nslmx]): \[[^\]]*\] # (.+)$", text, re.MULTILINE):
+        params, gflops = SUMMARY.search(comment).groups()
+        out[scale] = (int(params.replace(",", "")), float(gflops))
+    return out
+
+
+def stock_figures(config: str) -> tuple[int, float]:
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    model = YOLO(config).model
+    return sum(p.numel() for p in model.parameters()), get_flops(model, 640)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", nargs="+", default=["n", "s"])
+    args = parser.parse_args(argv)
+    yolo_env.isolate()
+    from ultralytics_shufflenet.widths import SCALES
+
+    configs = sorted(p.name for p in models.CONFIG_DIR.glob("*.yaml"))
+    for task, infix in models.TASK_INFIX.items():
+        print(f"\n#### {task}\n")
+        print("| config | " + " | ".join(f"{s}: params / GFLOPs" for s in args.scales) + " |")
+        print("|---" * (len(args.scales) + 1) + "|")
+        families = models.STOCK_FAMILIES if task != "classify" else ("yolov8",)
+        for family in families:
+            stock = f"{family}{infix}.yaml"
+            cells = []
+            for scale in args.scales:
+                if task == "classify":
+                    break
+                params, gflops = stock_figures(models.with_scale(stock, scale))
+                cells.append(f"{params:,} / {gflops:.1f}")
+            if cells:
+                print(f"| stock {models.with_scale(stock, '*')} | {' | '.join(cells)} |")
+            ours = [c for c in configs if c.startswith(f"{family}{infix}-shufflenetv2")]
+            for config in sorted(ours, key=lambda c: [c.endswith(f"{v}.yaml") for v in VARIANT_ORDER].index(True)):
+                figures = written(config)
+                cells = [f"{figures[s][0]:,} / {figures[s][1]:.1f}" for s in args.scales]
+                print(f"| {models.with_scale(config, '*')} | {' | '.join(cells)} |")
+    widths = ", ".join(f"{s}: {w.name} ({'/'.join(map(str, w.stages))})" for s, w in SCALES.items())
+    print(f"\nBackbone widths by scale (stage 2/3/4 channels): {widths}.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
