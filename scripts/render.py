@@ -132,6 +132,12 @@ def plot(figures: dict, models: list[str], latency: list[tuple], path: Path) -> 
             ax.annotate(Path(model).stem, (x, y), textcoords="offset points", xytext=(5, 3), fontsize=7)
         ax.set(xlabel=f"GFLOPs at {imgsz}", ylabel="latency (ms)", title=f"{runtime}, {imgsz}px, {threads} thread(s)")
         ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> None:  # fig: a matplotlib Figure
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

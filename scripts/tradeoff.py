@@ -18,6 +18,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import render
 import yolo_env
 
 RUNTIMES = (("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"))
@@ -133,9 +134,7 @@ def plot(table: list[dict], path: Path, reference: str, goal: float = 0.6) -> No
         ax.legend(fontsize=7, loc="lower right")
     axes[0].set_ylabel("mAP50-95 (val), mean and min-max over seeds")
     fig.suptitle("Accuracy against CPU latency: up and left is better")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    render.save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

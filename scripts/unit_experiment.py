@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 if key[1] == "stock max-pool stem":
                     continue  # exports use the stock max-pool in every variant: the same graph as 'shipped'
                 with m.working_dir(Path(folder) / m.slug("-".join(key)) / str(imgsz)):
-                    path = model.export(format="onnx", imgsz=imgsz, simplify=True)
+                    path = Path(model.export(format="onnx", imgsz=imgsz, simplify=True)).resolve()
                 tasks.append(
                     m.latency_task(
                         (*key, "ONNX Runtime", imgsz),

@@ -57,15 +57,15 @@ def yolo() -> str:
     return str(Path(sys.executable).with_name("yolo"))
 
 
-def fresh_venv(folder: Path, borrow: bool = True) -> str:
-    """A new virtual environment without pip; with ``borrow``, this one's packages (torch, Ultralytics, and this
-    plugin if installed) are importable in it as a plain path, without its start-up hook. Returns its python."""
+def fresh_venv(folder: Path, borrow: bool = True) -> tuple[str, Path]:
+    """A new virtual environment without pip: its python and its site-packages. With ``borrow``, this environment's
+    packages (torch, Ultralytics) are importable in it as a plain path, without their start-up hooks."""
     venv.create(folder, with_pip=False)
     python = str(folder / "bin" / "python")
+    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=folder).strip())
     if borrow:
-        site = run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=folder).strip()
-        (Path(site) / "zz_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return python
+        (site / "zz_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python, site
 
 
 @contextmanager

@@ -70,7 +70,7 @@ def test_checkpoint_loads_under_ultralytics_safe_load(checkpoint: Path, tmp_path
 @pytest.mark.slow
 def test_checkpoint_without_the_plugin_installed_names_the_package(checkpoint: Path, tmp_path: Path) -> None:
     # An environment with torch and Ultralytics (borrowed as a plain path) but without this plugin.
-    python = fresh_venv(tmp_path / "env")
+    python, _ = fresh_venv(tmp_path / "env")
     code = f"from ultralytics import YOLO\nYOLO({str(checkpoint)!r})"
     proc = subprocess.run(
         [python, "-c", code], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""}

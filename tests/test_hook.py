@@ -5,14 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
-
-pytestmark = pytest.mark.core
+from conftest import ROOT, fresh_venv, run
 
 HOOK_FILES = ("_ultralytics_shufflenet_hook.py", "ultralytics_shufflenet.pth")
 
@@ -78,13 +75,10 @@ def test_broken_ultralytics_or_plugin_never_breaks_start_up(tmp_path: Path) -> N
     assert "stock builder works" in out and "ultralytics-shufflenet was not loaded: ImportError: broken plugin" in out
 
 
+@pytest.mark.slow
+@pytest.mark.core
 def test_start_up_without_ultralytics_or_torch_installed(tmp_path: Path) -> None:
-    env_dir = tmp_path / "bare"
-    venv.create(env_dir, with_pip=False)
-    bare_python = env_dir / "bin" / "python"
-    site = Path(
-        run(str(bare_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).strip()
-    )
+    bare_python, site = fresh_venv(tmp_path / "bare", borrow=False)
     for name in HOOK_FILES:
         (site / name).write_bytes((ROOT / name).read_bytes())
     out = run(str(bare_python), "-c", "import sys; print('_ultralytics_shufflenet_hook' in sys.modules)", cwd=tmp_path)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, fresh_venv, run
 
 pytestmark = pytest.mark.slow
 
@@ -44,10 +42,7 @@ def test_install_then_build_by_bare_name_elsewhere(tmp_path: Path, editable: boo
     # A fresh environment that borrows this one's packages (torch, ultralytics) as plain paths, so this
     # environment's own plugin install and start-up hook stay out of it.
     env_dir = tmp_path / "env"
-    venv.create(env_dir, with_pip=False)
-    env_python = str(env_dir / "bin" / "python")
-    env_site = Path(run(env_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path))
-    (Path(str(env_site).strip()) / "zz_borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    env_python, _ = fresh_venv(env_dir)
     source = [str(ROOT)] if not editable else ["-e", str(ROOT)]
     run(
         sys.executable,
