@@ -1,0 +1,120 @@
+"""INT8 against FP32 accuracy per runtime, on the accuracy protocol's trained models and real validation images.
+
+For each trained model (seed 0's weights of compare_accuracy.py's runs) and each runtime: the stock FP32 export and
+the stock INT8 export (calibrated on the model's own training images: ``split=train``, ``--fraction`` of them), each
+validated through Ultralytics' own loader on the val split at the protocol's image size, batch 1, like the PyTorch
+model it came from. Reports mAP50-95 per runtime and the INT8 drop (INT8 minus FP32 in the same runtime). Writes
+int8.md and int8.csv next to the accuracy results.
+
+    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--fraction 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import yolo_env
+
+# runtime -> (FP32 export arguments, INT8 export arguments); MNN's INT8 quantizes weights only and takes no data
+RUNTIMES = {
+    "openvino": ({"format": "openvino"}, {"format": "openvino", "int8": True}),
+    "tflite": ({"format": "tflite"}, {"format": "tflite", "int8": True}),
+    "mnn": ({"format": "mnn"}, {"format": "mnn", "int8": True}),
+}
+
+
+def validate(weights: str, data: str, imgsz: int) -> float:
+    from ultralytics import YOLO
+
+    metrics = YOLO(weights).val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False, verbose=False)
+    return float(metrics.box.map)
+
+
+def export(weights: str, args: dict, data: str, imgsz: int, fraction: float, folder: Path) -> str:
+    import measure
+    from ultralytics import YOLO
+
+    args = dict(args)
+    if args.get("int8") and args["format"] != "mnn":
+        args.update(data=data, split="train", fraction=fraction)
+    with measure.working_dir(folder):
+        return str(Path(YOLO(weights).export(imgsz=imgsz, batch=1, **args)).resolve())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("accuracy", type=Path, help="compare_accuracy.py's --out folder (holds runs.csv)")
+    parser.add_argument("--models", nargs="+", help="labels from runs.csv (default: all at the recipe's image size)")
+    parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
+    args = parser.parse_args(argv)
+    folder = args.accuracy.resolve()
+    yolo_env.isolate(folder / "yolo-config")
+    import logging
+    import shutil
+
+    import measure
+    from ultralytics.utils import LOGGER
+
+    LOGGER.setLevel(logging.WARNING)
+    recipe = json.loads((folder / "recipe.json").read_text())
+    stem = Path(recipe["data"]).stem
+    data = str(folder / "datasets" / stem / f"{stem}.yaml")  # by path: this process has read datasets_dir already
+    with open(folder / "runs.csv", newline="") as f:
+        seed0 = {r["model"]: r for r in csv.DictReader(f) if r["seed"] == "0"}
+    labels = args.models or [m for m, r in seed0.items() if int(r["imgsz"]) == recipe["imgsz"]]
+    rows = []
+    for label in labels:
+        weights, imgsz = seed0[label]["weights"], int(seed0[label]["imgsz"])
+        row = {"model": label, "pytorch": validate(weights, data, imgsz)}
+        for runtime in args.runtimes:
+            for precision, export_args in zip(("fp32", "int8"), RUNTIMES[runtime]):
+                work = folder / "int8" / measure.slug(label) / f"{runtime}-{precision}"
+                key = f"{runtime}_{precision}"
+                try:
+                    shutil.rmtree(work, ignore_errors=True)
+                    exported = export(weights, export_args, data, imgsz, args.fraction, work)
+                    row[key] = validate(exported, data, imgsz)
+                except Exception as e:
+                    measure.log(f"{label} {key}: failed: {measure.describe(e)}")
+                    row[key] = None
+            measure.log(f"{label} {runtime}: fp32 {row[f'{runtime}_fp32']}, int8 {row[f'{runtime}_int8']}")
+        rows.append(row)
+        write(folder, rows, args.runtimes, recipe, args.fraction)
+    print((folder / "int8.md").read_text())
+    return 0
+
+
+def write(folder: Path, rows: list[dict], runtimes: list[str], recipe: dict, fraction: float) -> None:
+    def cell(row: dict, runtime: str) -> str:
+        fp32, int8 = row.get(f"{runtime}_fp32"), row.get(f"{runtime}_int8")
+        text = f"{fp32:.3f}" if fp32 is not None else "failed"
+        if int8 is None:
+            return f"{text} / failed"
+        drop = f" ({100 * (int8 - fp32):+.1f})" if fp32 is not None else ""
+        return f"{text} / {int8:.3f}{drop}"
+
+    lines = [
+        f"mAP50-95 on {recipe['data']} val ({recipe['imgsz']}px, batch 1) of the protocol's seed-0 models: FP32 export "
+        f"/ INT8 export (INT8 minus FP32 in points). INT8 calibrated on {fraction:.0%} of the training images; MNN's "
+        "INT8 is weight-only. OpenVINO runs through Ultralytics' loader, which keeps OpenVINO's default precision "
+        "(bf16 on CPUs with AVX512-BF16, such as the one measured here).",
+        "",
+        "| model | PyTorch FP32 | " + " | ".join(f"{r} FP32 / INT8 (drop)" for r in runtimes) + " |",
+        "|---|---|" + "---|" * len(runtimes),
+    ]
+    for row in rows:
+        lines.append(f"| {row['model']} | {row['pytorch']:.3f} | " + " | ".join(cell(row, r) for r in runtimes) + " |")
+    (folder / "int8.md").write_text("\n".join(lines) + "\n")
+    with open(folder / "int8.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
