@@ -72,6 +72,12 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     assert "| yolo11n.yaml@64 |" in table and "(1.00x)" in table and "| yolo11n-shufflenetv2-pan.yaml@96 |" in table
     assert (tmp_path / "acc" / "tradeoff.png").stat().st_size > 0
 
+    # INT8 against FP32 per runtime, from the same trained weights
+    args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "openvino", "mnn", "--fraction", "1"]
+    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    table = (tmp_path / "acc" / "int8.md").read_text()
+    assert "| yolo11n.yaml@64 |" in table and "failed" not in table
+
 
 def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
     out = tmp_path / "bench"
