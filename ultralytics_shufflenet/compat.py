@@ -190,6 +190,21 @@ def allow_in_safe_load(classes: list[type]) -> None:
     torch.serialization.add_safe_globals(classes)
 
 
+# What Ultralytics' loaders read from a checkpoint file (ultralytics/nn/tasks.py: load_checkpoint and
+# torch_safe_load; ultralytics/engine/model.py: YOLO(file)): the pickled ``model``, and ``train_args``, whose missing
+# entries come from the defaults, whose task is 'detect'.
+def checkpoint(model: nn.Module, **extra: Any) -> dict:
+    from datetime import datetime
+
+    return {
+        "model": model,
+        "train_args": {"task": tasks.guess_model_task(model)},
+        "date": datetime.now().isoformat(),
+        "version": ultralytics.__version__,
+        **extra,
+    }
+
+
 # --- The probe ------------------------------------------------------------------------------------------------------
 # Also relied on, and checked here: ultralytics/utils/torch_utils.py ``initialize_weights`` resets only modules whose
 # type *is* nn.BatchNorm2d (so ImageNetBatchNorm2d keeps torchvision's eps); ``guess_model_task`` says 'classify'

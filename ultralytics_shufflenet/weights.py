@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime
 from pathlib import Path
 
 import torch
-import ultralytics
 from torch import nn
-from ultralytics.nn.tasks import guess_model_task
 
+from . import compat
 from .modules import Conv_maxpool, ShuffleNetV2Classifier, ShuffleNetV2Stage
 from .widths import scale_letters, width_of_stage2
 
@@ -148,14 +146,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, source: str) -> N
     Float32, unlike the half precision of Ultralytics' own saves, so the converted features stay exact.
     """
     path = Path(path)
-    checkpoint = {
-        "model": model.float(),
-        # Loaders fill missing arguments from the defaults, whose task is 'detect': name the real one.
-        "train_args": {"task": guess_model_task(model)},
-        "date": datetime.now().isoformat(),
-        "version": ultralytics.__version__,
-        "converted_from": source,
-    }
+    checkpoint = compat.checkpoint(model.float(), converted_from=source)
     partial = path.with_name(path.name + ".partial")
     torch.save(checkpoint, partial)
     os.replace(partial, path)
