@@ -20,7 +20,6 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -46,22 +45,21 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
             ]
         except Exception as e:
             rows.append(row(name, "", 0, 0, "params", "M", [], m.describe(e)))
-    with tempfile.TemporaryDirectory(prefix="benchmark-exports-") as folder:
-        tasks = []
-        for runtime in args.runtimes:  # ordered by figure, so the models compared in one column run back to back
-            for imgsz in args.imgsz:
-                for threads in args.threads:
-                    for name in names:
-                        key = (name, runtime, imgsz, threads, "latency")
-                        m.log(f"preparing {name} for {runtime} at {imgsz}, {threads} thread(s)")
-                        try:
-                            predict = m.predictor(name, runtime, imgsz, threads, Path(folder), args.calibration)
-                        except Exception as e:
-                            results[key].error = m.describe(e)
-                            m.log(f"{key}: failed: {results[key].error}")
-                            continue
-                        tasks.append(m.latency_task(key, predict, imgsz, args.iters))
-        m.run_rounds(tasks, args.rounds, results, "latency")
+    tasks = []
+    for runtime in args.runtimes:  # ordered by figure, so the models compared in one column run back to back
+        for imgsz in args.imgsz:
+            for threads in args.threads:
+                for name in names:
+                    key = (name, runtime, imgsz, threads, "latency")
+                    m.log(f"preparing {name} for {runtime} at {imgsz}, {threads} thread(s)")
+                    try:  # exports are kept in out/exports: a second run with other rounds or threads reuses them
+                        predict = m.predictor(name, runtime, imgsz, threads, out / "exports", args.calibration)
+                    except Exception as e:
+                        results[key].error = m.describe(e)
+                        m.log(f"{key}: failed: {results[key].error}")
+                        continue
+                    tasks.append(m.latency_task(key, predict, imgsz, args.iters))
+    m.run_rounds(tasks, args.rounds, results, "latency")
     if args.train:
         threads = max(args.threads)
         train = []

@@ -70,11 +70,15 @@ class Task:
     sample: Callable[[], float]
 
 
-def run_rounds(tasks: list[Task], rounds: int, results: dict[tuple, Figure], what: str, warmup: int = 1) -> None:
+def run_rounds(
+    tasks: list[Task], rounds: int, results: dict[tuple, Figure], what: str, warmup: int = 1, settle: float = 0.05
+) -> None:
     """Interleave tasks within each round, so slow drift of the machine touches every model alike.
 
     The first task rotates from round to round, so no task always holds the same place in a round. A task that
-    fails once is dropped, and its figure keeps the error.
+    fails once is dropped, and its figure keeps the error. Between tasks the process sleeps ``settle`` seconds:
+    runtimes keep their worker threads spinning for a while after a call (ONNX Runtime, OpenMP), and those threads
+    would otherwise take cores from the next model's.
     """
     failed: set[int] = set()
     for r in range(warmup + rounds):
@@ -83,6 +87,7 @@ def run_rounds(tasks: list[Task], rounds: int, results: dict[tuple, Figure], wha
         for i in (*range(start, len(tasks)), *range(start)):
             if i in failed:
                 continue
+            time.sleep(settle)
             try:
                 value = tasks[i].sample()
             except Exception as e:
