@@ -4,7 +4,8 @@ Each run trains one model with one seed through the stock trainer, in a fresh pr
 weights on the val split with the stock validator. Every model gets the same data, schedule, image size, batch,
 optimizer and augmentation (Ultralytics' defaults for everything not set below). The summary gives, per model, the
 mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finished runs are kept under --out and skipped when
-the command runs again, so an interrupted protocol resumes where it stopped, and seeds can be added later.
+the command runs again, so an interrupted protocol resumes where it stopped (a run stopped while training starts
+over, one stopped while validating is only validated), and seeds can be added later.
 
     python scripts/compare_accuracy.py                          # the README protocol (hours on 2 CPU cores)
     python scripts/compare_accuracy.py --models yolo11n.yaml yolo11n-shufflenetv2-pan.yaml --seeds 0 1 2
@@ -104,6 +105,15 @@ def default_models() -> list[str]:
     return [*models.stock("n"), "yolo11n.yaml@256", *models.shipped("n")]
 
 
+def epoch_rows(folder: Path) -> list[dict[str, float]]:
+    """The trainer's results.csv, one dict per finished epoch."""
+    path = folder / "results.csv"
+    if not path.is_file():
+        return []
+    with open(path) as f:
+        return [{k.strip(): float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
 def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
     """Worker: one training and one validation, in this (fresh) process. Returns the result row."""
     from ultralytics import YOLO
@@ -112,13 +122,15 @@ def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
     import ultralytics_shufflenet  # noqa: F401 - registers the plugin layers (the start-up hook does it too)
 
     start = time.perf_counter()
-    model = YOLO(run.config)
-    args = {**recipe.train_args(), "imgsz": run.imgsz}
-    model.train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
-    minutes = (time.perf_counter() - start) / 60
-    with open(folder / "results.csv") as f:
-        last = {k.strip(): float(v) for k, v in list(csv.DictReader(f))[-1].items()}
     weights = folder / "weights" / "last.pt"
+    if not (weights.is_file() and len(epoch_rows(folder)) == recipe.epochs):  # else: stopped while validating
+        (folder / "results.csv").unlink(missing_ok=True)  # the trainer appends to it; an unfinished run starts over
+        model = YOLO(run.config)
+        args = {**recipe.train_args(), "imgsz": run.imgsz}
+        model.train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
+    last = epoch_rows(folder)[-1]
+    # the trainer's own clock (seconds since the start of training); older releases lack the column
+    minutes = last.get("time", time.perf_counter() - start) / 60
     trained = YOLO(weights)
     metrics = trained.val(
         data=recipe.data,
@@ -155,7 +167,7 @@ def run_in_fresh_process(run: Run, recipe: Recipe, out: Path) -> dict:
         return json.loads(result.read_text())
     folder.mkdir(parents=True, exist_ok=True)
     job = json.dumps({"run": asdict(run), "recipe": asdict(recipe), "folder": str(folder)})
-    with open(folder / "train.log", "w") as log:
+    with open(folder / "train.log", "a") as log:
         proc = subprocess.run([sys.executable, __file__, "--worker", job], stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode:
         raise RuntimeError(f"{run.model} seed {run.seed} failed (exit {proc.returncode}); see {folder / 'train.log'}")
@@ -217,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="african-wildlife.yaml", help="stock data name or YAML path")
     parser.add_argument("--models", nargs="+", help="configs, each optionally @imgsz (default: see default_models)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--batch", type=int, default=16)
     # From scratch, SGD at 0.01 (Ultralytics' choice for long runs); 'auto' would pick AdamW at a fine-tuning rate

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(folder / "runs.csv", newline="") as f:
         seed0 = {r["model"]: r for r in csv.DictReader(f) if r["seed"] == "0"}
     labels = args.models or [m for m, r in seed0.items() if int(r["imgsz"]) == recipe["imgsz"]]
-    rows = []
+    rows = [r for r in earlier_rows(folder) if r["model"] not in labels]  # models measured by an earlier call stay
     for label in labels:
         weights, imgsz = seed0[label]["weights"], int(seed0[label]["imgsz"])
         row = {"model": label, "pytorch": validate(weights, data, imgsz)}
@@ -84,13 +84,26 @@ def main(argv: list[str] | None = None) -> int:
                     row[key] = None
             measure.log(f"{label} {runtime}: fp32 {row[f'{runtime}_fp32']}, int8 {row[f'{runtime}_int8']}")
         rows.append(row)
-        write(folder, rows, args.runtimes, recipe, args.fraction)
+        write(folder, rows, recipe, args.fraction)
     print((folder / "int8.md").read_text())
     return 0
 
 
-def write(folder: Path, rows: list[dict], runtimes: list[str], recipe: dict, fraction: float) -> None:
+def earlier_rows(folder: Path) -> list[dict]:
+    """The rows an earlier call wrote, numbers parsed back ('' was a failed export)."""
+    path = folder / "int8.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [{k: v if k == "model" else (float(v) if v else None) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None:
+    runtimes = [r for r in RUNTIMES if any(f"{r}_fp32" in row for row in rows)]
+
     def cell(row: dict, runtime: str) -> str:
+        if f"{runtime}_fp32" not in row:
+            return "not run"
         fp32, int8 = row.get(f"{runtime}_fp32"), row.get(f"{runtime}_int8")
         text = f"{fp32:.3f}" if fp32 is not None else "failed"
         if int8 is None:
@@ -111,7 +124,7 @@ def write(folder: Path, rows: list[dict], runtimes: list[str], recipe: dict, fra
         lines.append(f"| {row['model']} | {row['pytorch']:.3f} | " + " | ".join(cell(row, r) for r in runtimes) + " |")
     (folder / "int8.md").write_text("\n".join(lines) + "\n")
     with open(folder / "int8.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
         writer.writeheader()
         writer.writerows(rows)
 

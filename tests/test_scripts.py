@@ -63,8 +63,13 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     ]
     assert all(Path(r["weights"]).is_file() for r in runs)
     logs = {p: p.stat().st_mtime_ns for p in (tmp_path / "acc" / "runs").rglob("train.log")}
+    # a run stopped while validating (weights and every epoch written, no result) is validated, not trained again
+    stopped = Path(runs[3]["weights"]).parents[1]
+    (stopped / "result.json").unlink()
+    trained = {p: p.stat().st_mtime_ns for p in [*stopped.rglob("*.pt"), stopped / "results.csv"]}
     run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
-    assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items())
+    assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items() if stopped not in p.parents)
+    assert (stopped / "result.json").is_file() and all(p.stat().st_mtime_ns == t for p, t in trained.items())
 
     # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
     run_script("tradeoff.py", str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", cwd=tmp_path, env=home)
@@ -77,6 +82,12 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "int8.md").read_text()
     assert "| yolo11n.yaml@64 |" in table and "failed" not in table
+    # a later call adds its models to the table and keeps the earlier ones
+    args = [str(tmp_path / "acc"), "--models", "yolo11n-shufflenetv2-pan.yaml@96", "--runtimes", "mnn"]
+    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    rows = {line.split(" | ")[0]: line for line in (tmp_path / "acc" / "int8.md").read_text().splitlines()}
+    assert "failed" not in rows["| yolo11n.yaml@64"] and "not run" not in rows["| yolo11n.yaml@64"]
+    assert rows["| yolo11n-shufflenetv2-pan.yaml@96"].count("not run") == 1  # OpenVINO was not asked for
 
 
 def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
