@@ -88,16 +88,17 @@ def markdown(table: list[dict], recipe: dict, threads: int, reference: str) -> s
 
     lines = [
         f"Accuracy: {recipe.get('data')}, from scratch, {recipe.get('epochs')} epochs, batch {recipe.get('batch')}, "
-        f"{recipe.get('optimizer')} lr0={recipe.get('lr0')}, seeds {recipe.get('seeds')}; mean [min-max] over seeds. "
+        f"{recipe.get('optimizer')} lr0={recipe.get('lr0')}; mean [min-max] over the model's seeds. "
         f"Latency: batch 1, {threads} threads, at the model's own image size, trained weights (seed 0), median "
         f"[min-max] over rounds; ratio to {reference} at {recipe.get('imgsz')} in the same run.",
         "",
-        "| model @ image size | mAP50-95 | mAP50 | ONNX Runtime (ms) | PyTorch (ms) | params | GFLOPs |",
-        "|---|---|---|---|---|---|---|",
+        "| model @ image size | seeds | mAP50-95 | mAP50 | ONNX Runtime (ms) | PyTorch (ms) | params | GFLOPs |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in sorted(table, key=lambda r: -r["mAP50-95"]):
         lines.append(
-            f"| {row['model']} | {row['mAP50-95']:.3f} [{row['mAP50-95_min']:.3f}-{row['mAP50-95_max']:.3f}] | "
+            f"| {row['model']} | {row['seeds']} | {row['mAP50-95']:.3f} "
+            f"[{row['mAP50-95_min']:.3f}-{row['mAP50-95_max']:.3f}] | "
             f"{row['mAP50']:.3f} | {ms(row, 'onnxruntime')} | {ms(row, 'pytorch')} | {row['params']:,} | "
             f"{row['gflops']:.2f} |"
         )

@@ -74,7 +74,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
     run_script("tradeoff.py", str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "tradeoff.md").read_text()
-    assert "| yolo11n.yaml@64 |" in table and "(1.00x)" in table and "| yolo11n-shufflenetv2-pan.yaml@96 |" in table
+    assert "| yolo11n.yaml@64 | 2 |" in table and "(1.00x)" in table and "| yolo11n-shufflenetv2-pan.yaml@96 |" in table
     assert (tmp_path / "acc" / "tradeoff.png").stat().st_size > 0
 
     # INT8 against FP32 per runtime, from the same trained weights
