@@ -116,9 +116,14 @@ def machine(args: argparse.Namespace, threads: int) -> dict:
         f"{ultralytics_shufflenet.__version__}",
         "method": f"one discarded warm-up round, then {args.rounds} rounds; each round times every model once per "
         f"figure, interleaved (median of {args.iters} calls); batch 1, random input in 0..1; the stock export of "
-        "each model, run through the runtime's own API (Ultralytics' pre/post-processing not included). Training: "
-        f"{args.train_rounds} rounds, each a fresh process per model doing 1 untimed + {args.train_steps} timed SGD "
-        f"steps on a synthetic batch ({args.train_batch} images of {args.train_imgsz}px) through the stock loss.",
+        "each model, run through the runtime's own API (Ultralytics' pre/post-processing not included)."
+        + (
+            ""
+            if not args.train
+            else f" Training: {args.train_rounds} rounds, each a fresh process per model doing 1 untimed + "
+            f"{args.train_steps} timed SGD steps on a synthetic batch ({args.train_batch} images of "
+            f"{args.train_imgsz}px) through the stock loss."
+        ),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
 

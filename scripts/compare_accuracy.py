@@ -197,7 +197,8 @@ def summarise(rows: list[dict], order: list[str]) -> list[dict]:
     return summary
 
 
-def markdown(rows: list[dict], summary: list[dict], recipe: Recipe, seeds: list[int]) -> str:
+def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
+    seeds = sorted({r["seed"] for r in rows})
     lines = [
         f"Accuracy after identical training from scratch: {recipe.data}, {recipe.epochs} epochs, batch {recipe.batch}, "
         f"{recipe.optimizer} lr0={recipe.lr0}, image size {recipe.imgsz} unless the model says @size, seeds "
@@ -215,6 +216,17 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe, seeds: list[
             f"{float(line['gflops']):.2f} | {line['train_minutes']:.1f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:
+    """Tables of every finished run under --out, not only this call's: a protocol run in pieces reads as one."""
+    rows = [json.loads(p.read_text()) for p in (out / "runs").glob("*/seed*/result.json")]
+    order = order + sorted({r["model"] for r in rows} - set(order))
+    rows.sort(key=lambda r: (r["seed"], order.index(r["model"])))
+    summary = summarise(rows, order)
+    write_csv(out / "runs.csv", rows, list(RUN_FIELDS))
+    write_csv(out / "accuracy.csv", summary, list(summary[0]))
+    (out / "accuracy.md").write_text(markdown(rows, summary, recipe))
 
 
 def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
@@ -258,20 +270,21 @@ def main(argv: list[str] | None = None) -> int:
     recipe = Recipe(args.data, args.epochs, args.imgsz, args.batch, args.optimizer, args.lr0, args.workers, args.cache)
     specs = [parse_model(spec, args.imgsz) for spec in (args.models or default_models())]
     runs = [Run(config, imgsz, seed) for seed in args.seeds for config, imgsz in specs]  # every model once per seed
-    order = list(dict.fromkeys(Run(c, i, 0).model for c, i in specs))
-    (out / "recipe.json").write_text(json.dumps({**asdict(recipe), "seeds": args.seeds}, indent=1))
+    known = specs + [parse_model(spec, args.imgsz) for spec in default_models()]  # table order: these, then the rest
+    order = list(dict.fromkeys(Run(c, i, 0).model for c, i in known))
+    recipe_file = out / "recipe.json"
+    written = json.loads(recipe_file.read_text()) if recipe_file.is_file() else asdict(recipe)
+    if {k: written.get(k) for k in asdict(recipe)} != asdict(recipe):
+        raise SystemExit(f"{out} holds runs of another recipe ({recipe_file.read_text()}); use another --out")
+    recipe_file.write_text(json.dumps(asdict(recipe), indent=1))
 
-    rows, started = [], time.perf_counter()
+    started = time.perf_counter()
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.model} seed {run.seed}: {run.folder(out)}", flush=True)
         row = run_in_fresh_process(run, recipe, out)
         done = f"mAP50-95 {row['mAP50-95']:.4f}, mAP50 {row['mAP50']:.4f}, {row['train_minutes']:.1f} min"
         print(f"    {done}", flush=True)
-        rows.append(row)
-        summary = summarise(rows, order)  # rewritten after every run, so a long protocol can be read as it goes
-        write_csv(out / "runs.csv", rows, list(RUN_FIELDS))
-        write_csv(out / "accuracy.csv", summary, list(summary[0]))
-        (out / "accuracy.md").write_text(markdown(rows, summary, recipe, args.seeds))
+        write_tables(out, recipe, order)  # after every run, so a long protocol can be read as it goes
     print((out / "accuracy.md").read_text())
     print(f"{len(runs)} runs, {(time.perf_counter() - started) / 60:.1f} min; tables in {out}")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,8 +29,6 @@ def home(tmp_path: Path) -> dict[str, str]:
 
 
 def run_script(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
-    import subprocess
-
     proc = subprocess.run(
         [sys.executable, str(SCRIPTS / name), *args], cwd=cwd, env=env, capture_output=True, text=True
     )
@@ -47,10 +46,12 @@ def test_startup_cost_reports_the_hook_and_no_heavy_imports(tmp_path: Path) -> N
 def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     tmp_path: Path, home: dict[str, str], datasets_dir: Path
 ) -> None:
-    args = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
-    args += ["--datasets", str(datasets_dir), "--seeds", "0", "1", "--out", str(tmp_path / "acc")]
-    args += ["--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml@96"]
-    run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)
+    recipe = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
+    args = [*recipe, "--datasets", str(datasets_dir), "--out", str(tmp_path / "acc")]
+    args += ["--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml@96", "--seeds"]
+    run_script("compare_accuracy.py", *args, "0", cwd=tmp_path, env=home)
+    run_script("compare_accuracy.py", *args, "1", cwd=tmp_path, env=home)  # a protocol run in pieces reads as one
+    args += ["0", "1"]
     table = (tmp_path / "acc" / "accuracy.md").read_text()
     assert "| yolo11n.yaml@64 | 2 |" in table and "| yolo11n-shufflenetv2-pan.yaml@96 | 2 |" in table
     with open(tmp_path / "acc" / "runs.csv") as f:
@@ -70,6 +71,10 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
     assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items() if stopped not in p.parents)
     assert (stopped / "result.json").is_file() and all(p.stat().st_mtime_ns == t for p, t in trained.items())
+    other = [*args[: args.index("--epochs") + 1], "2", *args[args.index("--epochs") + 2 :]]
+    script = [sys.executable, str(SCRIPTS / "compare_accuracy.py"), *other]
+    proc = subprocess.run(script, cwd=tmp_path, env=home, capture_output=True, text=True)
+    assert proc.returncode and "holds runs of another recipe" in proc.stderr  # never mixed into one table
 
     # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
     run_script("tradeoff.py", str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", cwd=tmp_path, env=home)
