@@ -8,6 +8,7 @@ prints tables: callers store raw samples (see benchmark.py) and render.py turns 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -215,12 +216,21 @@ RUNTIMES: dict[str, Runtime] = {
 }
 
 
+def export_folder(model: str, runtime: Runtime, imgsz: int, folder: Path) -> Path:
+    """Where the export of ``model`` is kept: one folder per config name, or per weights file (trained weights are
+    all called last.pt or best.pt, so a file is told apart by its full path)."""
+    name = slug(Path(model).name)
+    if Path(model).is_file():
+        name += "-" + hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:10]
+    return folder / f"{name}-{runtime.name}-{imgsz}"
+
+
 def exported(model: str, runtime: Runtime, imgsz: int, folder: Path, data: str | None = None) -> Path:
     """The stock export of ``model`` for ``runtime`` at ``imgsz``, batch 1; made once and kept in ``folder``."""
     from ultralytics import YOLO
 
     args = dict(runtime.export_args)
-    target = folder / f"{slug(Path(model).name)}-{runtime.name}-{imgsz}"
+    target = export_folder(model, runtime, imgsz, folder)
     marker = target / "exported.json"
     if marker.is_file():
         return Path(json.loads(marker.read_text())["path"])
