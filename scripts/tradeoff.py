@@ -132,7 +132,7 @@ def plot(table: list[dict], path: Path, reference: str, goal: float = 0.6) -> No
         ax.axvline(goal, color="tab:red", linestyle="--", linewidth=1, label=f"{goal:.2f}x {reference}")
         ax.set(xlabel=f"latency / {reference} latency ({title}, batch 1)", title=title)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="center right")
     axes[0].set_ylabel("mAP50-95 (val), mean and min-max over seeds")
     fig.suptitle("Accuracy against CPU latency: up and left is better")
     render.save_figure(fig, path)
