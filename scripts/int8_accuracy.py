@@ -25,6 +25,7 @@ RUNTIMES = {
     "tflite": ({"format": "tflite"}, {"format": "tflite", "int8": True}),
     "mnn": ({"format": "mnn"}, {"format": "mnn", "int8": True}),
 }
+NOT_RUN = "not run"  # in int8.csv: a runtime that call did not measure (an empty cell is a failed export)
 
 
 def validate(weights: str, data: str, imgsz: int) -> float:
@@ -90,12 +91,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def earlier_rows(folder: Path) -> list[dict]:
-    """The rows an earlier call wrote, numbers parsed back ('' was a failed export)."""
+    """The rows an earlier call wrote, numbers parsed back ('' was a failed export, NOT_RUN a runtime not asked for)."""
     path = folder / "int8.csv"
     if not path.is_file():
         return []
     with open(path, newline="") as f:
-        return [{k: v if k == "model" else (float(v) if v else None) for k, v in r.items()} for r in csv.DictReader(f)]
+        rows = list(csv.DictReader(f))
+    return [{k: v if k == "model" else float(v) if v else None for k, v in r.items() if v != NOT_RUN} for r in rows]
 
 
 def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None:
@@ -124,7 +126,7 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
         lines.append(f"| {row['model']} | {row['pytorch']:.3f} | " + " | ".join(cell(row, r) for r in runtimes) + " |")
     (folder / "int8.md").write_text("\n".join(lines) + "\n")
     with open(folder / "int8.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval=NOT_RUN)
         writer.writeheader()
         writer.writerows(rows)
 
