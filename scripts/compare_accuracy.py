@@ -87,8 +87,9 @@ class Run:
 
     @property
     def model(self) -> str:
-        """The label of the model in the tables: its config and image size."""
-        return f"{self.config}@{self.imgsz}"
+        """The label of the model in the tables: its config's file name and image size (a YAML given by path is
+        labelled, and its runs kept under --out, by its name)."""
+        return f"{Path(self.config).name}@{self.imgsz}"
 
     def folder(self, out: Path) -> Path:
         return out / "runs" / self.model.replace("@", "-") / f"seed{self.seed}"
