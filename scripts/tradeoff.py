@@ -96,9 +96,9 @@ def markdown(table: list[dict], recipe: dict, threads: int, reference: str) -> s
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in sorted(table, key=lambda r: -r["mAP50-95"]):
+        spread = f" [{row['mAP50-95_min']:.3f}-{row['mAP50-95_max']:.3f}]" if row["seeds"] > 1 else ""
         lines.append(
-            f"| {row['model']} | {row['seeds']} | {row['mAP50-95']:.3f} "
-            f"[{row['mAP50-95_min']:.3f}-{row['mAP50-95_max']:.3f}] | "
+            f"| {row['model']} | {row['seeds']} | {row['mAP50-95']:.3f}{spread} | "
             f"{row['mAP50']:.3f} | {ms(row, 'onnxruntime')} | {ms(row, 'pytorch')} | {row['params']:,} | "
             f"{row['gflops']:.2f} |"
         )
