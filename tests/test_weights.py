@@ -20,7 +20,7 @@ from conftest import TASK_DATA, run, yolo
 from ultralytics_shufflenet import ShuffleNetV2Stage
 from ultralytics_shufflenet.convert import main as convert
 from ultralytics_shufflenet.weights import convert_state_dict, torchvision_names
-from ultralytics_shufflenet.widths import SCALES
+from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES
 
 SCALE_OF_EACH_WIDTH = ("n", "s", "m", "l")  # one model scale per published width
 
@@ -182,6 +182,42 @@ def test_converter_errors_name_the_problem_and_write_nothing(
     assert convert([str(source), "--model", model, "--out", str(out)]) == 1
     assert re.search(message, capsys.readouterr().err)
     assert list(tmp_path.glob("out.pt*")) == []
+
+
+def test_imagenet_flag_fetches_through_torchvision_and_reads_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    width = WIDE_SCALES["n"]  # the -wide n config has the 1.0x backbone
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    out = tmp_path / "out.pt"
+    args = ["--imagenet", "--model", "yolo11n-shufflenetv2-wide.yaml", "--out", str(out)]
+    # offline, nothing cached: the error names the URL, where the file would be cached and the manual path
+    assert convert(args) == 1
+    err = capsys.readouterr().err
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / width.weights_file
+    assert f"cannot fetch torchvision's ShuffleNet V2 1.0x ImageNet weights from {width.weights_url}" in err
+    assert f"place it at {cached}" in err and "python -m ultralytics_shufflenet.convert shufflenetv2_x1" in err
+    assert not out.exists()
+    # torchvision's file in torch's cache (as a first download leaves it) is what --imagenet converts
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tv = torchvision_model("s")
+    torch.save(tv.state_dict(), cached)
+    assert convert(args) == 0 and "with 330 tensors from https://download.pytorch.org" in capsys.readouterr().out
+    model = YOLO(out).model.float().eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        for a, b in zip(our_features(model, x), torchvision_features(tv, x)):
+            assert (a - b).abs().max().item() <= 1e-5
+
+
+def test_imagenet_flag_and_a_file_are_one_or_the_other(capsys: pytest.CaptureFixture) -> None:
+    for args, message in (
+        ([], "one of the arguments weights --imagenet is required"),
+        (["x.pth", "--imagenet"], "not allowed with argument"),
+    ):
+        with pytest.raises(SystemExit):
+            convert([*args, "--model", "yolo11n-shufflenetv2-wide.yaml", "--out", "out.pt"])
+        assert message in capsys.readouterr().err
 
 
 def convert_for(config: str, torchvision_file: Path, folder: Path) -> Path:

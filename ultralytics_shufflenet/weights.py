@@ -15,15 +15,24 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from . import compat
 from .modules import Conv_maxpool, ShuffleNetV2Classifier, ShuffleNetV2Stage
-from .widths import scale_letters, width_of_stage2
+from .widths import Width, scale_letters, width_of_stage2
 
-__all__ = ("convert_state_dict", "load_torchvision_state_dict", "save_checkpoint", "torchvision_names")
+__all__ = (
+    "ImageNetDownloadError",
+    "backbone_width",
+    "convert_state_dict",
+    "fetch_imagenet_state_dict",
+    "load_torchvision_state_dict",
+    "save_checkpoint",
+    "torchvision_names",
+)
 
 _SIGNATURE = ("conv1.0.weight", "stage2.0.branch1.0.weight", "stage2.0.branch2.0.weight")
 # Sequential index of each conv in torchvision's branches; its BatchNorm follows at index + 1.
@@ -52,6 +61,38 @@ def load_torchvision_state_dict(path: str | os.PathLike) -> dict[str, torch.Tens
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise ValueError(f"{path}: cannot be read as a torch file, is it truncated? ({type(e).__name__}: {e})") from e
+    return _checked_state_dict(obj, path)
+
+
+class ImageNetDownloadError(OSError):
+    """torchvision's ImageNet file could not be fetched (offline, say) and is not in the cache either."""
+
+
+def fetch_imagenet_state_dict(width: Width, progress: bool = True) -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet weights of ``width``, through torchvision's weights API.
+
+    The first call downloads the file (progress shown, hash checked against its name) into torch's cache,
+    ``$TORCH_HOME/hub/checkpoints``; later calls read it from there, offline too.
+    """
+    import torchvision
+
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / width.weights_file
+    try:
+        state_dict = torchvision.models.get_weight(width.weights_enum).get_state_dict(
+            progress=progress, check_hash=True, weights_only=True
+        )
+    except OSError as e:  # no network: urllib's URLError
+        raise ImageNetDownloadError(
+            f"cannot fetch torchvision's ShuffleNet V2 {width.name} ImageNet weights from {width.weights_url} "
+            f"({e}). Download that file yourself, then either place it at {cached} or convert it by path: "
+            f"python -m ultralytics_shufflenet.convert {width.weights_file} --model <config> --out <file.pt>"
+        ) from e
+    except RuntimeError as e:  # a partial or altered download: torch.hub's hash check
+        raise ImageNetDownloadError(f"{width.weights_url}: {e}; delete {cached} and try again") from e
+    return _checked_state_dict(state_dict, cached)
+
+
+def _checked_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -101,6 +142,18 @@ def torchvision_names(model: nn.Module) -> dict[str, str]:
     if stages != 3:
         raise ValueError(f"the model has {stages} ShuffleNetV2Stage layers; torchvision's network has 3 (stage2-4)")
     return names
+
+
+def backbone_width(model: nn.Module) -> Width:
+    """The published ShuffleNet V2 width of a model's backbone, read from its first stage (ValueError if none)."""
+    stages = [m for m in model.modules() if isinstance(m, ShuffleNetV2Stage)]
+    if not stages:
+        raise ValueError("the model has no ShuffleNetV2Stage layers, so no ShuffleNet V2 ImageNet weights fit it")
+    channels = 2 * stages[0][0].branch2[-1].conv.out_channels
+    width = width_of_stage2(channels)
+    if width is None:
+        raise ValueError(f"stage 2 has {channels} channels: no published ShuffleNet V2 width ({scale_letters()})")
+    return width
 
 
 def _check_widths(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
