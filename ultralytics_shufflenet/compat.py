@@ -8,6 +8,7 @@ fails there, with an error naming the installed release and the tested range, in
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 import torch
 import ultralytics
 from torch import nn
+from ultralytics.engine.exporter import Exporter
 from ultralytics.nn import tasks
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import initialize_weights
@@ -37,8 +39,15 @@ STOCK_PARSE_MODEL: Callable[..., tuple[nn.Sequential, list]] = tasks.parse_model
 STOCK_CHECK_YAML: Callable[..., Any] = tasks.check_yaml
 
 
-def install(parse_model: Callable, check_yaml: Callable) -> None:
+# ultralytics/engine/exporter.py: ``Exporter.__call__(self, model)`` deep-copies the model, fuses it (``model.fuse()``,
+# a no-op on a fused model) and traces it for every format; ``Model.export`` calls it as ``Exporter(...)(model=...)``.
+# The plugin's wrapper hands it a fused copy in the plugin's export form instead.
+STOCK_EXPORT: Callable[..., Any] = Exporter.__call__
+
+
+def install(parse_model: Callable, check_yaml: Callable, export: Callable) -> None:
     tasks.parse_model, tasks.check_yaml = parse_model, check_yaml
+    Exporter.__call__ = export
 
 
 def installed_parse_model() -> Callable:
@@ -46,7 +55,15 @@ def installed_parse_model() -> Callable:
 
 
 def restore() -> None:
-    install(STOCK_PARSE_MODEL, STOCK_CHECK_YAML)
+    install(STOCK_PARSE_MODEL, STOCK_CHECK_YAML, STOCK_EXPORT)
+
+
+def fused_copy(model: nn.Module) -> nn.Module:
+    """What the stock exporter makes of a model before tracing it: a deep copy, fused (``BaseModel.fuse``)."""
+    import copy
+
+    copied = copy.deepcopy(model).eval().float()  # the exporter's order: float32 first, then fuse
+    return copied.fuse(verbose=False)
 
 
 # --- Layer names ----------------------------------------------------------------------------------------------------
@@ -208,7 +225,8 @@ def checkpoint(model: nn.Module, **extra: Any) -> dict:
 # --- The probe ------------------------------------------------------------------------------------------------------
 # Also relied on, and checked here: ultralytics/utils/torch_utils.py ``initialize_weights`` resets only modules whose
 # type *is* nn.BatchNorm2d (so ImageNetBatchNorm2d keeps torchvision's eps); ``guess_model_task`` says 'classify'
-# when the last head row's name is 'Classifier'; ``Classify.forward`` reads ``conv``, ``pool``, ``drop``, ``linear``.
+# when the last head row's name is 'Classifier'; ``Classify.forward`` reads ``conv``, ``pool``, ``drop``, ``linear``;
+# ``Exporter.__call__`` is called with the model (see STOCK_EXPORT).
 PROBE_MODEL = {
     "nc": 3,
     "scales": {"n": [1.0, 0.5, 1024]},
@@ -254,6 +272,8 @@ def probe() -> None:
             "the layer attributes i, f, type and np are set": [m.i for m in layers] == [0, 1, 2]
             and all(hasattr(m, "np") and hasattr(m, "type") for m in layers),
             "a 'Classifier' head means the classify task": tasks.guess_model_task(model) == "classify",
+            "Exporter.__call__ takes the model to export": list(inspect.signature(STOCK_EXPORT).parameters)[:2]
+            == ["self", "model"],
         }
         problems = [what for what, ok in expected.items() if not ok]
         if isinstance(head, ShuffleNetV2Classifier):

@@ -19,6 +19,7 @@ from typing import Any
 from torch import nn
 
 from . import compat, configs, modules
+from .export import export_form
 from .modules import PLUGIN_LAYERS, is_int
 
 __all__ = ("CHECKPOINT_CLASSES", "is_registered", "register", "unregister")
@@ -171,6 +172,12 @@ def check_yaml(file: Any, *args: Any, **kwargs: Any) -> Any:
     return str(shipped) if shipped else compat.STOCK_CHECK_YAML(file, *args, **kwargs)
 
 
+@functools.wraps(compat.STOCK_EXPORT)
+def export(self: Any, model: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    """Stock ``Exporter.__call__`` that traces plugin models in their export form (see ``export``)."""
+    return compat.STOCK_EXPORT(self, export_form(model), *args, **kwargs)
+
+
 def is_registered() -> bool:
     """True while Ultralytics builds models through this plugin."""
     return compat.installed_parse_model() is parse_model
@@ -188,7 +195,7 @@ def register() -> None:
         if is_registered():
             return
         compat.allow_in_safe_load(list(CHECKPOINT_CLASSES))
-        compat.install(parse_model, check_yaml)
+        compat.install(parse_model, check_yaml, export)
         compat.add_log_filter()
         try:
             compat.probe()

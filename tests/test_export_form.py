@@ -1,0 +1,95 @@
+"""The export form (ultralytics_shufflenet/export.py): padded branch widths compute exactly the paper's function."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+from ultralytics import YOLO
+from ultralytics.engine.exporter import Exporter
+
+from ultralytics_shufflenet import ShuffleNetV2, ShuffleNetV2Stage, compat, export, register, unregister
+
+
+def with_trained_statistics(model: nn.Module) -> nn.Module:
+    """Random BatchNorm statistics and affine terms, so fused convs get real biases (a YAML build has zeros)."""
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.bias.data.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
+    return model.eval()
+
+
+def inner_widths(model: nn.Module) -> list[int]:
+    return [u.branch2[-3].conv.out_channels for u in model.modules() if isinstance(u, ShuffleNetV2)]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "yolo11n-shufflenetv2-wide.yaml",  # 1.0x: branches of 58, 116, 232 channels
+        "yolov8s-shufflenetv2-star.yaml",  # 1.0x V2*: an extra depthwise conv before each branch
+        "yolo11m-shufflenetv2-wide.yaml",  # 2.0x: 122, 244, 488
+    ],
+)
+def test_padded_stages_compute_the_same_function(config: str) -> None:
+    torch.manual_seed(0)
+    model = compat.fused_copy(with_trained_statistics(YOLO(config).model))
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        x = model.model[0](x)
+        for stage in model.model[1:4]:
+            padded = copy.deepcopy(stage)
+            padded_count = export.pad_branch_widths(padded)
+            assert padded_count == (len(stage) if inner_widths(stage)[0] % export.LANES else 0)
+            assert all(w % export.LANES == 0 for w in inner_widths(padded))
+            y = stage(x)
+            torch.testing.assert_close(padded(x), y, rtol=0, atol=1e-5)
+            assert export.pad_branch_widths(padded) == 0  # a multiple already: nothing left to pad
+            x = y
+
+
+def test_widths_already_in_blocks_are_left_alone() -> None:
+    model = compat.fused_copy(YOLO("yolo11n-shufflenetv2-pan.yaml").model)  # 0.5x: branches of 24, 48, 96
+    before = [p.clone() for p in model.parameters()]
+    assert export.pad_branch_widths(model) == 0
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_an_unfused_model_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"needs a fused model \(model.fuse\(\)\)"):
+        export.pad_branch_widths(ShuffleNetV2Stage(24, 116, 2))
+
+
+def test_the_export_form_of_a_wide_model_is_a_padded_fused_copy_and_the_model_is_untouched() -> None:
+    model = with_trained_statistics(YOLO("yolo11n-shufflenetv2-wide.yaml").model)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    form = export.export_form(model)
+    assert form is not model and form.is_fused() and not model.is_fused()
+    assert sorted(set(inner_widths(form))) == [64, 120, 232]  # 1.0x: 58 -> 64, 116 -> 120, 232 stays
+    assert model.state_dict().keys() == state.keys()
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    x = torch.rand(1, 3, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(form(x)[0], compat.fused_copy(model)(x)[0], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("config", ["yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml"])
+def test_models_without_padding_to_do_export_as_they_are(config: str) -> None:
+    model = YOLO(config).model  # stock, and 0.5x whose branch widths (24, 48, 96) fit the blocks already
+    assert export.export_form(model) is model
+
+
+def test_the_exporter_is_wrapped_while_registered_and_restored_after() -> None:
+    assert Exporter.__call__ is not compat.STOCK_EXPORT and Exporter.__call__.__wrapped__ is compat.STOCK_EXPORT
+    unregister()
+    try:
+        assert Exporter.__call__ is compat.STOCK_EXPORT
+    finally:
+        register()
+    assert Exporter.__call__.__wrapped__ is compat.STOCK_EXPORT
