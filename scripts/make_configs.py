@@ -70,6 +70,7 @@ class Variant:
     star: bool  # ShuffleNet V2* units
     neck: str  # "stock", "half" or "pan"
     about: str
+    wide: bool = False  # backbone widths from widths.WIDE_SCALES (one published width up) instead of SCALES
 
 
 VARIANTS = (
@@ -104,6 +105,16 @@ VARIANTS = (
         "pan",
         "The paper's ShuffleNet V2 backbone under a slim PAN in the style of NanoDet-Plus (every level reduced to\n"
         "# one width, 64 channels at n; small C3k2 blocks; depthwise stride-2 downsampling) and the stock {F} head.",
+    ),
+    Variant(
+        "-wide",
+        ("yolo11",),
+        False,
+        "pan",
+        "The slim PAN of the '-pan' configs (64 channels at n) on a backbone one published width up. This variant\n"
+        "# picks its own width per scale, n -> 1.0x, s -> 1.5x, m, l and x -> 2.0x, so that its n model starts from\n"
+        "# torchvision's 1.0x ImageNet weights (python -m ultralytics_shufflenet.convert --imagenet ...).",
+        wide=True,
     ),
 )
 
@@ -187,14 +198,20 @@ def neck_rows(family: str, neck: str) -> tuple[list[str], list[str], list[int]]:
     return extra, head, [i + 3, i + 6, i + 9]
 
 
-def channels_table(keys: tuple[str, ...]) -> list[str]:
-    from ultralytics_shufflenet.widths import SCALES
+def backbone_widths(name: str) -> dict:  # -> {scale letter: widths.Width}
+    """The backbone width of each scale of a shipped config: ``WIDE_SCALES`` for a wide variant, else ``SCALES``."""
+    from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES
 
+    wide = any(v.wide and name.endswith(f"-shufflenetv2{v.suffix}.yaml") for v in VARIANTS)
+    return WIDE_SCALES if wide else SCALES
+
+
+def channels_table(keys: tuple[str, ...], name: str) -> list[str]:
     lines = [
         "# ShuffleNet V2 output channels per scale (paper Table 5), used as written: not width-scaled, not rounded."
     ]
     lines.append("shufflenet_channels:")
-    for scale, width in SCALES.items():
+    for scale, width in backbone_widths(name).items():
         values = ", ".join(f"{key}: {width.channels[key]}" for key in keys)
         lines.append(f"  {scale}: {{ {values} }} # {width.name}")
     return lines
@@ -221,8 +238,15 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
         f"# ultralytics-shufflenet: {title} with a ShuffleNet V2 backbone (Ma et al., ECCV 2018).",
         f"# {variant.about.format(F=FAMILY_NAMES[family])}",
         "# The backbone is the paper's network at exact widths, chosen by scale, so torchvision's ImageNet weights of",
-        "# that width map one to one: n -> 0.5x, s -> 1.0x, m -> 1.5x, l and x -> 2.0x. The rest keeps the stock",
-        f"# {FAMILY_NAMES[family]} scales.",
+        *(
+            [f"# that width map one to one. The neck and head keep the stock {FAMILY_NAMES[family]} scales."]
+            if variant.wide
+            else [
+                "# that width map one to one: n -> 0.5x, s -> 1.0x, m -> 1.5x, l and x -> 2.0x. The rest keeps the "
+                "stock",
+                f"# {FAMILY_NAMES[family]} scales.",
+            ]
+        ),
     ]
     if family == "yolo11" and variant.neck != "pan":
         lines += [
@@ -232,7 +256,7 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
     lines += [GENERATED, "", "# Parameters", f"nc: {head.nc[family]} # number of classes"]
     lines += [head.extra.rstrip("\n")] if head.extra else []
     lines += scale_lines(family, name, summaries)
-    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4")), ""]
+    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4"), name), ""]
     lines += ["backbone:", "  # [from, repeats, module, args]"]
     lines += [f"  {row}" for row in backbone_rows(variant.star) + extra]
     lines += ["", "head:"]
@@ -259,7 +283,7 @@ def render_classifier(summaries: dict[str, str]) -> str:
     ]
     for scale in "nsmlx":
         lines.append(f"  {scale}: [1.00, 1.00, 2048]" + (f" # {summaries[scale]}" if scale in summaries else ""))
-    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4", "conv5")), ""]
+    lines += ["", *channels_table(("stem", "stage2", "stage3", "stage4", "conv5"), name), ""]
     lines += ["backbone:", "  # [from, repeats, module, args]"]
     lines += [f"  {row}" for row in backbone_rows(star=False)]
     lines += ["", "head:", "  - [-1, 1, Classifier, [nc, conv5]] # 4: conv5, global pool, fc"]

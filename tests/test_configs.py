@@ -19,7 +19,6 @@ from ultralytics.utils.torch_utils import get_flops
 
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2Stage
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names, find_config
-from ultralytics_shufflenet.widths import SCALES
 
 DETECTORS = [name for name in config_names() if "-cls-" not in name]
 
@@ -38,7 +37,7 @@ def test_shipped_files_are_exactly_what_make_configs_writes() -> None:
 
 
 def test_every_task_and_head_family_is_shipped() -> None:
-    variants = {"yolov8": ("", "-star", "-lite"), "yolo11": ("", "-lite", "-pan")}
+    variants = {"yolov8": ("", "-star", "-lite"), "yolo11": ("", "-lite", "-pan", "-wide")}
     for family, suffixes in variants.items():
         for infix in ("", "-seg", "-pose", "-obb"):
             for suffix in suffixes:
@@ -66,7 +65,11 @@ def test_each_config_has_the_paper_backbone_and_its_tasks_stock_head(name: str, 
     assert isinstance(layers[0], Conv_maxpool) and layers[0].conv.conv.out_channels == 24
     assert all(isinstance(layers[i], ShuffleNetV2Stage) for i in (1, 2, 3))
     widths = tuple(layers[i][-1].branch2[-1].conv.out_channels * 2 for i in (1, 2, 3))
-    assert widths == SCALES[scale].stages and [len(layers[i]) for i in (1, 2, 3)] == [4, 8, 4]
+    assert widths == make_configs.backbone_widths(name)[scale].stages and [len(layers[i]) for i in (1, 2, 3)] == [
+        4,
+        8,
+        4,
+    ]
     assert model.stride.tolist() == [8, 16, 32] and model.task == stock.task
     assert type(layers[-1]) is type(stock.model[-1]) and layers[-1].nc == stock.model[-1].nc
     assert getattr(layers[-1], "legacy", None) == getattr(stock.model[-1], "legacy", None)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import make_configs
 import pytest
 import torchvision
 import yaml
 
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names
-from ultralytics_shufflenet.widths import SCALES, WIDTHS, scale_letters, width_of_scale, width_of_stage2
+from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES, WIDTHS, scale_letters, width_of_scale, width_of_stage2
 
 TORCHVISION = {
     "0.5x": (torchvision.models.shufflenet_v2_x0_5, "ShuffleNet_V2_X0_5_Weights"),
@@ -29,6 +30,7 @@ def test_each_width_is_torchvisions_network_and_weights(name: str) -> None:
     assert model.conv5[0].out_channels == width.conv5
     assert sum(p.numel() for p in model.parameters()) == width.params
     weights = getattr(torchvision.models, weights_enum).IMAGENET1K_V1
+    assert torchvision.models.get_weight(width.weights_enum) is weights  # the name fetching uses
     assert weights.url == width.weights_url and width.weights_file in weights.url
     assert weights.meta["_metrics"]["ImageNet-1K"]["acc@1"] == pytest.approx(width.top1)
 
@@ -41,10 +43,17 @@ def test_scales_map_to_widths_smallest_first() -> None:
         width_of_scale("q")
 
 
+def test_the_wide_scales_are_one_published_width_up() -> None:
+    widths = list(WIDTHS.values())
+    assert [WIDE_SCALES[s] for s in "nsm"] == [widths[widths.index(SCALES[s]) + 1] for s in "nsm"]
+    assert WIDE_SCALES["l"] is WIDE_SCALES["x"] is WIDTHS["2.0x"]
+
+
 @pytest.mark.parametrize("name", config_names())
 def test_every_shipped_yaml_uses_the_table(name: str) -> None:
     table = yaml.safe_load((CONFIG_DIR / name).read_text())["shufflenet_channels"]
-    assert set(table) == set(SCALES)
+    scales = make_configs.backbone_widths(name)
+    assert scales is (WIDE_SCALES if "-wide" in name else SCALES) and set(table) == set(scales)
     for scale, channels in table.items():
-        assert channels == {key: SCALES[scale].channels[key] for key in channels}
+        assert channels == {key: scales[scale].channels[key] for key in channels}
         assert {"stem", "stage2", "stage3", "stage4"} <= set(channels)
