@@ -1,15 +1,20 @@
-"""Rank detectors by accuracy: every model trained from scratch with one recipe, on real photographs, several seeds.
+"""Rank detectors by accuracy: every model trained with one recipe, on real photographs, several seeds.
 
 Each run trains one model with one seed through the stock trainer, in a fresh process, then validates its final
 weights on the val split with the stock validator. Every model gets the same data, schedule, image size, batch,
-optimizer and augmentation (Ultralytics' defaults for everything not set below). The summary gives, per model, the
-mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finished runs are kept under --out and skipped when
-the command runs again, so an interrupted protocol resumes where it stopped (a run stopped while training starts
-over, one stopped while validating is only validated), and seeds can be added later.
+optimizer and augmentation (Ultralytics' defaults for everything not set below). A model starts from scratch, or,
+written ``config+imagenet``, from torchvision's ImageNet weights of its backbone width: converted by this package's
+converter and handed to the stock trainer as ``pretrained=``, which reports how many tensors it transferred. A
+checkpoint file (``yolo11n.pt``, where it exists) is fine-tuned as the stock trainer does. The summary gives, per
+model, the mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finished runs are kept under --out and
+skipped when the command runs again, so an interrupted protocol resumes where it stopped (a run stopped while training
+starts over, one stopped while validating is only validated), and seeds can be added later.
 
     python scripts/compare_accuracy.py                          # the README protocol (hours on 2 CPU cores)
-    python scripts/compare_accuracy.py --models yolo11n.yaml yolo11n-shufflenetv2-pan.yaml --seeds 0 1 2
+    python scripts/compare_accuracy.py --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml+imagenet --seeds 0 1 2
     python scripts/compare_accuracy.py --models yolo11n.yaml@256  # a model at its own image size
+    python scripts/compare_accuracy.py --models yolo11n-shufflenetv2-wide.yaml+imagenet \\
+        --imagenet-weights shufflenetv2_x1-5666bf0f80.pth       # the ImageNet file given, not fetched
 
 Writes ``runs.csv`` (one line per run), ``accuracy.csv`` and ``accuracy.md`` (one line per model) to --out.
 """
@@ -19,10 +24,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
+import re
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +41,7 @@ import yolo_env
 RUN_FIELDS = (
     "model",
     "config",
+    "start",
     "imgsz",
     "seed",
     "mAP50-95",
@@ -44,8 +54,12 @@ RUN_FIELDS = (
     "params",
     "gflops",
     "train_minutes",
+    "transferred",
+    "imagenet_tensors",
+    "source",
     "weights",
 )
+SCRATCH, IMAGENET, CHECKPOINT = "scratch", "imagenet", "checkpoint"
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ class Recipe:
             "cache": self.cache or False,
             "deterministic": True,
             "device": "cpu",
-            "pretrained": False,  # from scratch: nothing to download, and no model starts ahead
+            "pretrained": False,  # from scratch unless the run says otherwise: nothing is downloaded
             "val": False,  # validated once, after the last epoch: the runs are long enough already
             "plots": False,
         }
@@ -84,21 +98,33 @@ class Run:
     config: str
     imgsz: int
     seed: int
+    start: str = SCRATCH
 
     @property
     def model(self) -> str:
-        """The label of the model in the tables: its config's file name and image size (a YAML given by path is
-        labelled, and its runs kept under --out, by its name)."""
-        return f"{Path(self.config).name}@{self.imgsz}"
+        """The label of the model in the tables: its config's file name, start and image size (a YAML given by path
+        is labelled, and its runs kept under --out, by its name)."""
+        start = f"+{self.start}" if self.start == IMAGENET else ""
+        return f"{Path(self.config).name}{start}@{self.imgsz}"
 
     def folder(self, out: Path) -> Path:
         return out / "runs" / self.model.replace("@", "-") / f"seed{self.seed}"
 
 
-def parse_model(spec: str, default_imgsz: int) -> tuple[str, int]:
-    """``yolo11n.yaml`` or ``yolo11n.yaml@256`` -> (config, image size)."""
+def parse_model(spec: str, default_imgsz: int) -> tuple[str, int, str]:
+    """``yolo11n.yaml``, ``yolo11n.yaml@256``, ``x.yaml+imagenet@256`` or ``yolo11n.pt`` -> (config, image size,
+    start)."""
     config, _, size = spec.partition("@")
-    return config, int(size) if size else default_imgsz
+    config, plus, start = config.partition("+")
+    if plus and start != IMAGENET:
+        raise SystemExit(f"{spec}: the only start a model spec can name is '+{IMAGENET}'")
+    if config.endswith(".pt"):
+        if plus:
+            raise SystemExit(f"{spec}: a checkpoint brings its own weights; '+{IMAGENET}' is for YAML configs")
+        if not Path(config).is_file():
+            raise SystemExit(f"{config}: no such file (checkpoints are used, never downloaded)")
+        start = CHECKPOINT
+    return config, int(size) if size else default_imgsz, start or SCRATCH
 
 
 def default_models() -> list[str]:
@@ -115,7 +141,52 @@ def epoch_rows(folder: Path) -> list[dict[str, float]]:
         return [{k.strip(): float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
+def imagenet_checkpoint(config: str, imagenet_weights: str, seed: int, folder: Path) -> tuple[Path, dict]:
+    """The config with torchvision's ImageNet weights of its backbone width, as a checkpoint for ``pretrained=``,
+    and what went into it: the source (``imagenet_weights``, a state dict file, else torchvision's own file) and the
+    number of ImageNet tensors. The layers ImageNet lacks (neck, head) are initialised under the run's seed, as the
+    trainer's own build would be, since the trainer takes them from the checkpoint too."""
+    import torch
+    from ultralytics import YOLO
+
+    from ultralytics_shufflenet.weights import (
+        backbone_width,
+        convert_state_dict,
+        fetch_imagenet_state_dict,
+        load_torchvision_state_dict,
+        save_checkpoint,
+        torchvision_names,
+    )
+
+    torch.manual_seed(seed)
+    model = YOLO(config).model
+    if imagenet_weights:
+        source, state_dict = imagenet_weights, load_torchvision_state_dict(imagenet_weights)
+    else:
+        width = backbone_width(model)
+        source, state_dict = width.weights_url, fetch_imagenet_state_dict(width)
+    model.load_state_dict(convert_state_dict(model, state_dict))
+    path = folder / "imagenet.pt"
+    save_checkpoint(model, path, source=source)
+    return path, {"source": source, "imagenet_tensors": len(torchvision_names(model))}
+
+
+@contextmanager
+def transfer_count() -> Iterator[list[str]]:
+    """What the stock trainer reports of the pretrained weights it loaded ('330/350' tensors), as it logs it."""
+    from ultralytics.utils import LOGGER
+
+    found: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: found.extend(re.findall(r"Transferred (\d+/\d+) items", record.getMessage()))
+    LOGGER.addHandler(handler)
+    try:
+        yield found
+    finally:
+        LOGGER.removeHandler(handler)
+
+
+def train_one(run: Run, recipe: Recipe, folder: Path, imagenet_weights: str = "") -> dict:
     """Worker: one training and one validation, in this (fresh) process. Returns the result row."""
     from ultralytics import YOLO
     from ultralytics.utils.torch_utils import get_flops
@@ -124,11 +195,21 @@ def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
 
     start = time.perf_counter()
     weights = folder / "weights" / "last.pt"
+    transferred = folder / "transferred.json"  # what the trainer loaded, and from where
     if not (weights.is_file() and len(epoch_rows(folder)) == recipe.epochs):  # else: stopped while validating
         (folder / "results.csv").unlink(missing_ok=True)  # the trainer appends to it; an unfinished run starts over
-        model = YOLO(run.config)
-        args = {**recipe.train_args(), "imgsz": run.imgsz}
-        model.train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
+        args, origin = {**recipe.train_args(), "imgsz": run.imgsz}, {}
+        if run.start == IMAGENET:
+            checkpoint, origin = imagenet_checkpoint(run.config, imagenet_weights, run.seed, folder)
+            args["pretrained"] = str(checkpoint)
+        elif run.start == CHECKPOINT:
+            del args["pretrained"]  # the stock fine-tuning path: the checkpoint's own weights
+            origin = {"source": str(Path(run.config).resolve())}
+        with transfer_count() as counts:
+            YOLO(run.config).train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
+        if run.start == IMAGENET and not counts:  # Ultralytics 8.3's Python API drops pretrained= for YAML models
+            raise RuntimeError(f"the trainer did not load {args['pretrained']}: this run would be from scratch")
+        transferred.write_text(json.dumps({"transferred": counts[-1] if counts else "", **origin}))
     last = epoch_rows(folder)[-1]
     # the trainer's own clock (seconds since the start of training); older releases lack the column
     minutes = last.get("time", time.perf_counter() - start) / 60
@@ -146,6 +227,7 @@ def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
     return {
         "model": run.model,
         "config": run.config,
+        "start": run.start,
         "imgsz": run.imgsz,
         "seed": run.seed,
         "mAP50-95": metrics.box.map,
@@ -156,18 +238,21 @@ def train_one(run: Run, recipe: Recipe, folder: Path) -> dict:
         "params": sum(p.numel() for p in trained.model.parameters()),
         "gflops": get_flops(trained.model, run.imgsz),
         "train_minutes": minutes,
+        **dict.fromkeys(("transferred", "imagenet_tensors", "source"), ""),
+        **(json.loads(transferred.read_text()) if transferred.is_file() else {}),
         "weights": str(weights),
     }
 
 
-def run_in_fresh_process(run: Run, recipe: Recipe, out: Path) -> dict:
+def run_in_fresh_process(run: Run, recipe: Recipe, out: Path, imagenet_weights: str = "") -> dict:
     """One run in its own interpreter, logging to its folder; the result file marks it finished."""
     folder = run.folder(out)
     result = folder / "result.json"
     if result.is_file():
         return json.loads(result.read_text())
     folder.mkdir(parents=True, exist_ok=True)
-    job = json.dumps({"run": asdict(run), "recipe": asdict(recipe), "folder": str(folder)})
+    job = {"run": asdict(run), "recipe": asdict(recipe), "folder": str(folder), "imagenet_weights": imagenet_weights}
+    job = json.dumps(job)
     with open(folder / "train.log", "a") as log:
         proc = subprocess.run([sys.executable, __file__, "--worker", job], stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode:
@@ -252,6 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", default="disk", help="'disk' (decoded images, deterministic), 'ram' or ''")
     parser.add_argument("--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="folder holding the data")
+    parser.add_argument(
+        "--imagenet-weights",
+        type=Path,
+        help="torchvision ShuffleNet V2 state dict for '+imagenet' models (default: torchvision's file of the "
+        "backbone's width, fetched once into TORCH_HOME)",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/accuracy"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -260,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         job = json.loads(args.worker)
         yolo_env.isolate()
         folder = Path(job["folder"])
-        result = train_one(Run(**job["run"]), Recipe(**job["recipe"]), folder)
+        result = train_one(Run(**job["run"]), Recipe(**job["recipe"]), folder, job["imagenet_weights"])
         (folder / "result.json").write_text(json.dumps(result, indent=1))
         return 0
 
@@ -270,19 +361,20 @@ def main(argv: list[str] | None = None) -> int:
         yolo_env.writable_datasets([Path(args.data).stem], out / "datasets", args.datasets)
     recipe = Recipe(args.data, args.epochs, args.imgsz, args.batch, args.optimizer, args.lr0, args.workers, args.cache)
     specs = [parse_model(spec, args.imgsz) for spec in (args.models or default_models())]
-    runs = [Run(config, imgsz, seed) for seed in args.seeds for config, imgsz in specs]  # every model once per seed
+    runs = [Run(config, imgsz, seed, start) for seed in args.seeds for config, imgsz, start in specs]
     known = [parse_model(spec, args.imgsz) for spec in default_models()] + specs  # a stable table order
-    order = list(dict.fromkeys(Run(c, i, 0).model for c, i in known))
+    order = list(dict.fromkeys(Run(c, i, 0, s).model for c, i, s in known))
     recipe_file = out / "recipe.json"
     written = json.loads(recipe_file.read_text()) if recipe_file.is_file() else asdict(recipe)
     if {k: written.get(k) for k in asdict(recipe)} != asdict(recipe):
         raise SystemExit(f"{out} holds runs of another recipe ({recipe_file.read_text()}); use another --out")
     recipe_file.write_text(json.dumps(asdict(recipe), indent=1))
 
+    imagenet_weights = str(args.imagenet_weights.resolve()) if args.imagenet_weights else ""
     started = time.perf_counter()
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.model} seed {run.seed}: {run.folder(out)}", flush=True)
-        row = run_in_fresh_process(run, recipe, out)
+        row = run_in_fresh_process(run, recipe, out, imagenet_weights)
         done = f"mAP50-95 {row['mAP50-95']:.4f}, mAP50 {row['mAP50']:.4f}, {row['train_minutes']:.1f} min"
         print(f"    {done}", flush=True)
         write_tables(out, recipe, order)  # after every run, so a long protocol can be read as it goes
