@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 import re
 import statistics
 import subprocess
@@ -141,34 +142,57 @@ def epoch_rows(folder: Path) -> list[dict[str, float]]:
         return [{k.strip(): float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-def imagenet_checkpoint(config: str, imagenet_weights: str, seed: int, folder: Path) -> tuple[Path, dict]:
-    """The config with torchvision's ImageNet weights of its backbone width, as a checkpoint for ``pretrained=``,
-    and what went into it: the source (``imagenet_weights``, a state dict file, else torchvision's own file) and the
-    number of ImageNet tensors. The layers ImageNet lacks (neck, head) are initialised under the run's seed, as the
-    trainer's own build would be, since the trainer takes them from the checkpoint too."""
+def imagenet_start(config: str, imagenet_weights: str, seed: int, folder: Path) -> tuple[dict, dict]:
+    """How a model starts from torchvision's ImageNet weights of its backbone: the training arguments to add, and
+    what went into it (source, number of ImageNet tensors).
+
+    A plugin backbone gets a checkpoint from this package's converter, handed to the trainer as ``pretrained=``; the
+    layers ImageNet lacks (neck, head) are initialised under the run's seed, as the trainer's own build would be,
+    since the trainer takes them from the checkpoint too. A stock ``TorchVision`` layer loads torchvision's weights
+    itself whenever the model is built, from ``$TORCH_HOME``: given ``imagenet_weights``, a ``TORCH_HOME`` of the
+    run's own holds that file under torchvision's name. Without ``imagenet_weights``, torchvision's own file is
+    fetched (and cached) as the converter's ``--imagenet`` does.
+    """
     import torch
     from ultralytics import YOLO
+    from ultralytics.nn.modules import TorchVision
 
+    from ultralytics_shufflenet import ShuffleNetV2Stage
     from ultralytics_shufflenet.weights import (
         backbone_width,
         convert_state_dict,
         fetch_imagenet_state_dict,
         load_torchvision_state_dict,
         save_checkpoint,
+        state_dict_width,
         torchvision_names,
     )
 
+    given = load_torchvision_state_dict(imagenet_weights) if imagenet_weights else None
+    if given is not None:
+        cache = folder / "torch-home" / "hub" / "checkpoints" / state_dict_width(given).weights_file
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.unlink(missing_ok=True)
+        cache.symlink_to(Path(imagenet_weights).resolve())
+        os.environ["TORCH_HOME"] = str(folder / "torch-home")  # the trainer's own builds read it too
     torch.manual_seed(seed)
     model = YOLO(config).model
-    if imagenet_weights:
-        source, state_dict = imagenet_weights, load_torchvision_state_dict(imagenet_weights)
-    else:
+    if any(isinstance(m, ShuffleNetV2Stage) for m in model.modules()):
         width = backbone_width(model)
-        source, state_dict = width.weights_url, fetch_imagenet_state_dict(width)
-    model.load_state_dict(convert_state_dict(model, state_dict))
-    path = folder / "imagenet.pt"
-    save_checkpoint(model, path, source=source)
-    return path, {"source": source, "imagenet_tensors": len(torchvision_names(model))}
+        state_dict = given if given is not None else fetch_imagenet_state_dict(width)
+        model.load_state_dict(convert_state_dict(model, state_dict))
+        path = folder / "imagenet.pt"
+        source = imagenet_weights or width.weights_url
+        save_checkpoint(model, path, source=source)
+        return {"pretrained": str(path)}, {"source": source, "imagenet_tensors": len(torchvision_names(model))}
+    layers = [m for m in model.modules() if isinstance(m, TorchVision)]
+    if not layers:
+        raise SystemExit(f"{config}: neither ShuffleNetV2Stage nor TorchVision layers, so no ImageNet start")
+    loaded = layers[0].m.state_dict()
+    if given is not None and not torch.equal(next(iter(loaded.values())), given["conv1.0.weight"]):
+        raise RuntimeError(f"{config}: its TorchVision layer did not load {imagenet_weights}")
+    source = f"TorchVision layer ({imagenet_weights or 'torchvision cache'})"
+    return {}, {"source": source, "imagenet_tensors": len(loaded)}
 
 
 @contextmanager
@@ -200,14 +224,14 @@ def train_one(run: Run, recipe: Recipe, folder: Path, imagenet_weights: str = ""
         (folder / "results.csv").unlink(missing_ok=True)  # the trainer appends to it; an unfinished run starts over
         args, origin = {**recipe.train_args(), "imgsz": run.imgsz}, {}
         if run.start == IMAGENET:
-            checkpoint, origin = imagenet_checkpoint(run.config, imagenet_weights, run.seed, folder)
-            args["pretrained"] = str(checkpoint)
+            extra, origin = imagenet_start(run.config, imagenet_weights, run.seed, folder)
+            args.update(extra)
         elif run.start == CHECKPOINT:
             del args["pretrained"]  # the stock fine-tuning path: the checkpoint's own weights
             origin = {"source": str(Path(run.config).resolve())}
         with transfer_count() as counts:
             YOLO(run.config).train(**args, seed=run.seed, project=str(folder.parent), name=folder.name, exist_ok=True)
-        if run.start == IMAGENET and not counts:  # Ultralytics 8.3's Python API drops pretrained= for YAML models
+        if isinstance(args.get("pretrained"), str) and not counts:  # 8.3's Python API drops pretrained= for YAMLs
             raise RuntimeError(f"the trainer did not load {args['pretrained']}: this run would be from scratch")
         transferred.write_text(json.dumps({"transferred": counts[-1] if counts else "", **origin}))
     last = epoch_rows(folder)[-1]

@@ -290,6 +290,45 @@ def render_classifier(summaries: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Not shipped: the stock way to the same model, for scripts/compare_accuracy.py to measure against the plugin.
+TORCHVISION_CONFIG = Path(__file__).resolve().parent / "configs" / "yolo11-torchvision-shufflenetv2-wide.yaml"
+
+
+def render_torchvision() -> str:
+    """The n model of yolo11-shufflenetv2-wide.yaml built from stock Ultralytics layers only: torchvision's 1.0x
+    network in Ultralytics' ``TorchVision`` layer, its stages picked by ``Index`` rows, the same neck and head."""
+    from ultralytics_shufflenet.widths import WIDE_SCALES
+
+    width = WIDE_SCALES["n"]
+    stage2, stage3, stage4 = width.stages
+    lines = [
+        "# The stock alternative to yolo11n-shufflenetv2-wide.yaml, without ultralytics-shufflenet: Ultralytics' own",
+        f"# TorchVision layer holds torchvision's shufflenet_v2_x1_0 ({width.name}) with its ImageNet weights",
+        "# (weights=DEFAULT: torchvision loads them from $TORCH_HOME/hub/checkpoints, downloading them there if",
+        f"# online: {width.weights_file}). Index rows pick stages 2-4; the neck and head are the -wide config's.",
+        "# Widths are written by hand (no scaling), and Ultralytics resets every BatchNorm in it to eps=1e-3.",
+        "# For measurements only (scripts/compare_accuracy.py ...+imagenet); not shipped with the package.",
+        GENERATED,
+        "",
+        "nc: 80 # number of classes",
+        "scales: # the -wide config's n scale only: the layer's network is fixed",
+        "  n: [0.50, 0.25, 1024]",
+        "",
+        "backbone:",
+        "  # [from, repeats, module, args]",
+        f"  - [-1, 1, TorchVision, [{stage4}, shufflenet_v2_x1_0, DEFAULT, True, 2, True]] # 0: a list: the input,",
+        "  # conv1's conv, bn and relu outputs, the max-pool's, stages 2, 3 and 4 (conv5 and fc truncated)",
+        f"  - [0, 1, Index, [{stage2}, 5]] # 1-P3/8 stage2",
+        f"  - [0, 1, Index, [{stage3}, 6]] # 2-P4/16 stage3",
+        f"  - [0, 1, Index, [{stage4}, 7]] # 3-P5/32 stage4",
+        "",
+        "head:",
+        *[f"  {row}" if row else "" for row in PAN_ROWS],
+        "  - [[10, 13, 16], 1, Detect, [nc]] # Detect(P3, P4, P5)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def configs() -> dict[str, Callable[[dict[str, str]], str]]:
     """Every shipped file name -> a function rendering it from its scale summaries."""
     out = {"yolov8-cls-shufflenetv2.yaml": render_classifier}
@@ -356,6 +395,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             (CONFIG_DIR / name).unlink()
             print(f"removed {name}: no longer described")
+    comparison = render_torchvision()
+    if not (TORCHVISION_CONFIG.is_file() and TORCHVISION_CONFIG.read_text() == comparison):
+        if args.check:
+            differ.append(TORCHVISION_CONFIG.name)
+        else:
+            TORCHVISION_CONFIG.parent.mkdir(exist_ok=True)
+            TORCHVISION_CONFIG.write_text(comparison)
+            print(f"wrote {TORCHVISION_CONFIG}")
     if differ:
         print(f"differ from scripts/make_configs.py: {', '.join(differ)}", file=sys.stderr)
         return 1

@@ -135,3 +135,30 @@ def test_fuse_folds_every_backbone_batchnorm_and_keeps_outputs() -> None:
     assert not any(isinstance(m, nn.BatchNorm2d) for m in backbone.modules())
     assert all(not hasattr(m, "bn") for m in backbone.modules() if isinstance(m, Conv))
     assert (before - after).abs().max().item() < 1e-4
+
+
+def test_the_torchvision_comparison_config_is_the_wide_n_model_from_stock_layers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scripts/configs/yolo11-torchvision-shufflenetv2-wide.yaml: what a user gets without the plugin (README)
+    assert make_configs.TORCHVISION_CONFIG.read_text() == make_configs.render_torchvision()
+    import torchvision
+
+    from ultralytics_shufflenet.widths import WIDE_SCALES
+
+    width = WIDE_SCALES["n"]
+    cache = tmp_path / "hub" / "checkpoints" / width.weights_file
+    cache.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    imagenet = torchvision.models.shufflenet_v2_x1_0(weights=None).state_dict()  # stands in for the ImageNet file
+    torch.save(imagenet, cache)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # the TorchVision layer loads weights=DEFAULT from here
+    stock = YOLO(str(make_configs.TORCHVISION_CONFIG.with_name("yolo11n-torchvision-shufflenetv2-wide.yaml"))).model
+    ours = YOLO("yolo11n-shufflenetv2-wide.yaml").model
+    assert not any(type(m).__module__.startswith("ultralytics_shufflenet") for m in stock.modules())
+    assert torch.equal(stock.model[0].m[0].weight, imagenet["conv1.0.weight"])
+    assert sum(p.numel() for p in stock.parameters()) == sum(p.numel() for p in ours.parameters())
+    assert [m.type for m in stock.model[4:]] == [m.type for m in ours.model[4:]]
+    assert {m.eps for m in stock.model[0].modules() if isinstance(m, nn.BatchNorm2d)} == {1e-3}  # stock reset
+    x = torch.rand(1, 3, 64, 64)
+    assert stock.eval()(x)[0].shape == ours.eval()(x)[0].shape == (1, 84, 84)

@@ -31,6 +31,7 @@ __all__ = (
     "fetch_imagenet_state_dict",
     "load_torchvision_state_dict",
     "save_checkpoint",
+    "state_dict_width",
     "torchvision_names",
 )
 
@@ -142,6 +143,14 @@ def torchvision_names(model: nn.Module) -> dict[str, str]:
     if stages != 3:
         raise ValueError(f"the model has {stages} ShuffleNetV2Stage layers; torchvision's network has 3 (stage2-4)")
     return names
+
+
+def state_dict_width(state_dict: dict[str, torch.Tensor]) -> Width:
+    """The published width a torchvision ShuffleNet V2 state dict is of (ValueError if none)."""
+    width = width_of_stage2(_stage_width(state_dict, "stage2"))
+    if width is None:
+        raise ValueError(f"a state dict of {_width_name(_stage_width(state_dict, 'stage2'))}: no published width")
+    return width
 
 
 def backbone_width(model: nn.Module) -> Width:
