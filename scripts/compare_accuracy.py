@@ -298,7 +298,9 @@ def summarise(rows: list[dict], order: list[str]) -> list[dict]:
         runs = [r for r in rows if r["model"] == model]
         if not runs:
             continue
-        line = {"model": model, "config": runs[0]["config"], "imgsz": runs[0]["imgsz"], "seeds": len(runs)}
+        start = runs[0].get("start") or SCRATCH  # runs from before the start was recorded were all from scratch
+        line = {"model": model, "config": runs[0]["config"], "start": start, "imgsz": runs[0]["imgsz"]}
+        line["seeds"] = len(runs)
         for key in ("mAP50-95", "mAP50", "box_loss", "cls_loss", "dfl_loss", "train_minutes"):
             values = [float(r[key]) for r in runs]
             line.update({key: statistics.mean(values), f"{key}_min": min(values), f"{key}_max": max(values)})
@@ -309,20 +311,24 @@ def summarise(rows: list[dict], order: list[str]) -> list[dict]:
 
 def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
     seeds = sorted({r["seed"] for r in rows})
+    optimizer = recipe.optimizer + (f" lr0={recipe.lr0}" if recipe.optimizer != "auto" else "")
     lines = [
-        f"Accuracy after identical training from scratch: {recipe.data}, {recipe.epochs} epochs, batch {recipe.batch}, "
-        f"{recipe.optimizer} lr0={recipe.lr0}, image size {recipe.imgsz} unless the model says @size, seeds "
-        f"{', '.join(map(str, seeds))}, CPU. Cells: mean [min-max] over seeds, validation of the final weights.",
+        f"Accuracy after identical training, each model from the start its row names: {recipe.data}, "
+        f"{recipe.epochs} epochs, batch {recipe.batch}, optimizer {optimizer}, image size {recipe.imgsz} unless the "
+        f"model says @size, seeds {', '.join(map(str, seeds))}, CPU. Cells: mean [min-max] over seeds, validation "
+        "of the final weights. Transferred: what the trainer reported loading from the start's weights.",
         "",
-        "| model | seeds | mAP50-95 | mAP50 | final train loss box / cls / dfl | params | GFLOPs | train min |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | start | seeds | mAP50-95 | mAP50 | final train loss box / cls / dfl | transferred | params | "
+        "GFLOPs | train min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for line in summary:
         runs = [r for r in rows if r["model"] == line["model"]]
         losses = " / ".join(f"{line[f'{k}_loss']:.3f}" for k in ("box", "cls", "dfl"))
+        transferred = ", ".join(sorted({str(r.get("transferred") or "") for r in runs} - {""})) or "-"
         lines.append(
-            f"| {line['model']} | {line['seeds']} | {spread([float(r['mAP50-95']) for r in runs])} | "
-            f"{spread([float(r['mAP50']) for r in runs])} | {losses} | {int(line['params']):,} | "
+            f"| {line['model']} | {line['start']} | {line['seeds']} | {spread([float(r['mAP50-95']) for r in runs])} | "
+            f"{spread([float(r['mAP50']) for r in runs])} | {losses} | {transferred} | {int(line['params']):,} | "
             f"{float(line['gflops']):.2f} | {line['train_minutes']:.1f} |"
         )
     return "\n".join(lines) + "\n"
@@ -330,7 +336,10 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
 
 def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:
     """Tables of every finished run under --out, not only this call's: a protocol run in pieces reads as one."""
-    rows = [json.loads(p.read_text()) for p in (out / "runs").glob("*/seed*/result.json")]
+    rows = [
+        {**dict.fromkeys(RUN_FIELDS, ""), **json.loads(p.read_text())}
+        for p in (out / "runs").glob("*/seed*/result.json")
+    ]
     order = order + sorted({r["model"] for r in rows} - set(order))
     rows.sort(key=lambda r: (r["seed"], order.index(r["model"])))
     summary = summarise(rows, order)

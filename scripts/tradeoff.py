@@ -1,11 +1,13 @@
 """Accuracy against latency: the picture that tells a user which detector to pick.
 
 Reads the accuracy protocol's results (compare_accuracy.py --out FOLDER), then measures, in one interleaved run, the
-batch-1 latency of each trained model (seed 0's weights) at the image size its accuracy was measured at: ONNX Runtime
-and PyTorch, with the given threads. Latency is shown as a ratio to stock YOLO11n at the protocol's image size,
-measured in the same run. Writes tradeoff.md, tradeoff.csv and tradeoff.png next to the accuracy results.
+batch-1 latency of each trained model (seed 0's weights) at the image size its accuracy was measured at, in each
+runtime (the stock export of the weights; PyTorch eager) and thread count. Latency is shown as a ratio to stock
+YOLO11n trained from scratch at the protocol's image size, measured in the same run. Every row says how its model
+started (scratch, ImageNet, a checkpoint). Writes tradeoff.md, tradeoff.csv and tradeoff.png next to the accuracy
+results.
 
-    python scripts/tradeoff.py runs/accuracy [--threads 2] [--rounds 7]
+    python scripts/tradeoff.py runs/accuracy [--runtimes ncnn onnxruntime pytorch] [--threads 1 2] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import render
 import yolo_env
 
-RUNTIMES = (("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch"))
+RUNTIMES = {"ncnn": "NCNN", "onnxruntime": "ONNX Runtime", "pytorch": "PyTorch"}
 REFERENCE = "yolo11n.yaml"
 
 
@@ -33,16 +35,20 @@ def load_runs(folder: Path) -> dict[str, list[dict]]:
     return runs
 
 
-def measure(runs: dict[str, list[dict]], threads: int, rounds: int, iters: int, work: Path) -> dict[tuple, object]:
+def figures(runtimes: list[str], threads: list[int]) -> list[tuple[str, int]]:
+    return [(runtime, t) for runtime in runtimes for t in threads]
+
+
+def measure(runs: dict[str, list[dict]], columns: list[tuple[str, int]], rounds: int, iters: int, work: Path) -> dict:
     import measure as m
 
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
     tasks = []
-    for runtime, _ in RUNTIMES:
+    for runtime, threads in columns:
         for model, seeds in runs.items():
             first = min(seeds, key=lambda r: int(r["seed"]))
             imgsz = int(first["imgsz"])
-            key = (model, runtime)
+            key = (model, runtime, threads)
             try:
                 predict = m.predictor(first["weights"], runtime, imgsz, threads, work)
             except Exception as e:
@@ -53,13 +59,18 @@ def measure(runs: dict[str, list[dict]], threads: int, rounds: int, iters: int, 
     return results
 
 
-def rows(runs: dict[str, list[dict]], latency: dict, reference: str) -> list[dict]:
+def column(runtime: str, threads: int) -> str:
+    return f"{runtime}_{threads}t"
+
+
+def rows(runs: dict[str, list[dict]], latency: dict, reference: str, columns: list[tuple[str, int]]) -> list[dict]:
     table = []
     for model, seeds in runs.items():
         maps = [float(r["mAP50-95"]) for r in seeds]
         map50 = [float(r["mAP50"]) for r in seeds]
         row = {
             "model": model,
+            "start": seeds[0].get("start") or "scratch",  # runs from before the start was recorded were all scratch
             "seeds": len(seeds),
             "mAP50-95": statistics.mean(maps),
             "mAP50-95_min": min(maps),
@@ -68,80 +79,94 @@ def rows(runs: dict[str, list[dict]], latency: dict, reference: str) -> list[dic
             "params": int(seeds[0]["params"]),
             "gflops": float(seeds[0]["gflops"]),
         }
-        for runtime, _ in RUNTIMES:
-            figure, base = latency.get((model, runtime)), latency.get((reference, runtime))
+        for runtime, threads in columns:
+            figure, base = latency.get((model, runtime, threads)), latency.get((reference, runtime, threads))
             ok = figure is not None and figure.ok
-            row[f"{runtime}_ms"] = figure.median if ok else None
-            row[f"{runtime}_min"] = min(figure.samples) if ok else None
-            row[f"{runtime}_max"] = max(figure.samples) if ok else None
-            row[f"{runtime}_ratio"] = figure.median / base.median if ok and base is not None and base.ok else None
+            name = column(runtime, threads)
+            row[f"{name}_ms"] = figure.median if ok else None
+            row[f"{name}_min"] = min(figure.samples) if ok else None
+            row[f"{name}_max"] = max(figure.samples) if ok else None
+            row[f"{name}_ratio"] = figure.median / base.median if ok and base is not None and base.ok else None
         table.append(row)
     return table
 
 
-def markdown(table: list[dict], recipe: dict, threads: int, reference: str) -> str:
-    def ms(row: dict, runtime: str) -> str:
-        if row[f"{runtime}_ms"] is None:
+def markdown(table: list[dict], recipe: dict, reference: str, columns: list[tuple[str, int]]) -> str:
+    def ms(row: dict, name: str) -> str:
+        if row.get(f"{name}_ms") is None:
             return "failed"
-        ratio = f" ({row[f'{runtime}_ratio']:.2f}x)" if row[f"{runtime}_ratio"] is not None else ""
-        return f"{row[f'{runtime}_ms']:.1f} [{row[f'{runtime}_min']:.1f}-{row[f'{runtime}_max']:.1f}]{ratio}"
+        ratio = f" ({row[f'{name}_ratio']:.2f}x)" if row[f"{name}_ratio"] is not None else ""
+        return f"{row[f'{name}_ms']:.1f}{ratio}"
 
     lines = [
-        f"Accuracy: {recipe.get('data')}, from scratch, {recipe.get('epochs')} epochs, batch {recipe.get('batch')}, "
-        f"{recipe.get('optimizer')} lr0={recipe.get('lr0')}; mean [min-max] over the model's seeds. "
-        f"Latency: batch 1, {threads} threads, at the model's own image size, trained weights (seed 0), median "
-        f"[min-max] over rounds; ratio to {reference} at {recipe.get('imgsz')} in the same run.",
+        f"Accuracy: {recipe.get('data')}, {recipe.get('epochs')} epochs, batch {recipe.get('batch')}, optimizer "
+        f"{recipe.get('optimizer')}"
+        + (f" lr0={recipe.get('lr0')}" if recipe.get("optimizer") != "auto" else "")
+        + "; each model from the start its row names; mAP50-95 mean [min-max] over the model's seeds. "
+        f"Latency: batch 1, at the model's own image size, trained weights (seed 0), median over rounds, ms; ratio to "
+        f"{reference} in the same run.",
         "",
-        "| model @ image size | seeds | mAP50-95 | mAP50 | ONNX Runtime (ms) | PyTorch (ms) | params | GFLOPs |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model @ image size | start | seeds | mAP50-95 | mAP50 | "
+        + " | ".join(f"{RUNTIMES[r]} {t} thr" for r, t in columns)
+        + " | params | GFLOPs |",
+        "|---|---|---|---|---|" + "---|" * len(columns) + "---|---|",
     ]
     for row in sorted(table, key=lambda r: -r["mAP50-95"]):
         spread = f" [{row['mAP50-95_min']:.3f}-{row['mAP50-95_max']:.3f}]" if row["seeds"] > 1 else ""
+        cells = " | ".join(ms(row, column(r, t)) for r, t in columns)
         lines.append(
-            f"| {row['model']} | {row['seeds']} | {row['mAP50-95']:.3f}{spread} | "
-            f"{row['mAP50']:.3f} | {ms(row, 'onnxruntime')} | {ms(row, 'pytorch')} | {row['params']:,} | "
-            f"{row['gflops']:.2f} |"
+            f"| {row['model']} | {row['start']} | {row['seeds']} | {row['mAP50-95']:.3f}{spread} | "
+            f"{row['mAP50']:.3f} | {cells} | {row['params']:,} | {row['gflops']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def plot(table: list[dict], path: Path, reference: str, goal: float = 0.6) -> None:
+COLOURS = {"scratch": "tab:blue", "imagenet": "tab:orange", "checkpoint": "tab:green"}
+
+
+def plot(table: list[dict], path: Path, reference: str, columns: list[tuple[str, int]], goals: dict) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(RUNTIMES), figsize=(13, 5.5), sharey=True)
+    shown = [(r, t) for r, t in columns if r != "pytorch"] or columns
+    cols = min(len(shown), 2)
+    fig, axes = plt.subplots(-(-len(shown) // cols), cols, figsize=(6.5 * cols, 5 * -(-len(shown) // cols)))
+    axes = [axes] if len(shown) == 1 else list(getattr(axes, "flat", axes))
     base = next((r for r in table if r["model"] == reference), None)
-    for ax, (runtime, title) in zip(axes, RUNTIMES):
+    for ax, (runtime, threads) in zip(axes, shown):
         for row in table:
-            x = row[f"{runtime}_ratio"]
+            x = row[f"{column(runtime, threads)}_ratio"]
             if x is None:
                 continue
             y = row["mAP50-95"]
             err = [[y - row["mAP50-95_min"]], [row["mAP50-95_max"] - y]]
             stock = "shufflenet" not in row["model"]
-            ax.errorbar(x, y, yerr=err, fmt="s" if stock else "o", color="tab:gray" if stock else "tab:blue", capsize=3)
-            ax.annotate(
-                row["model"].replace(".yaml", ""), (x, y), textcoords="offset points", xytext=(5, 3), fontsize=7
+            ax.errorbar(
+                x, y, yerr=err, fmt="s" if stock else "o", color=COLOURS.get(row["start"], "tab:gray"), capsize=3
             )
+            label = row["model"].replace(".yaml", "")
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 3), fontsize=6)
         if base:
-            ax.axhspan(
-                base["mAP50-95_min"], base["mAP50-95_max"], color="tab:green", alpha=0.12, label=f"{reference} seeds"
-            )
-        ax.axvline(goal, color="tab:red", linestyle="--", linewidth=1, label=f"{goal:.2f}x {reference}")
-        ax.set(xlabel=f"latency / {reference} latency ({title}, batch 1)", title=title)
+            ax.axhspan(base["mAP50-95_min"], base["mAP50-95_max"], color="tab:green", alpha=0.12, label=reference)
+        if runtime in goals:
+            ax.axvline(goals[runtime], color="tab:red", linestyle="--", linewidth=1, label=f"goal {goals[runtime]}x")
+        ax.set(xlabel=f"latency / {reference} latency", title=f"{RUNTIMES[runtime]}, {threads} thread(s), batch 1")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="center right")
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in axes[len(shown) :]:
+        ax.axis("off")
     axes[0].set_ylabel("mAP50-95 (val), mean and min-max over seeds")
-    fig.suptitle("Accuracy against CPU latency: up and left is better")
+    fig.suptitle("Accuracy against CPU latency: up and left is better (squares: stock; orange: ImageNet start)")
     render.save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("accuracy", type=Path, help="compare_accuracy.py's --out folder (holds runs.csv)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--iters", type=int, default=10)
     args = parser.parse_args(argv)
@@ -152,20 +177,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from ultralytics.utils import LOGGER
 
+    import ultralytics_shufflenet  # noqa: F401 - registers the plugin (exports trace its export form)
+
     LOGGER.setLevel(logging.WARNING)
     recipe = json.loads((folder / "recipe.json").read_text())
     reference = f"{REFERENCE}@{recipe['imgsz']}"
     runs = load_runs(folder)
+    columns = figures(args.runtimes, args.threads)
     with tempfile.TemporaryDirectory(prefix="tradeoff-") as work:
-        latency = measure(runs, args.threads, args.rounds, args.iters, Path(work))
-    table = rows(runs, latency, reference)
+        latency = measure(runs, columns, args.rounds, args.iters, Path(work))
+    table = rows(runs, latency, reference, columns)
     with open(folder / "tradeoff.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(table[0]))
         writer.writeheader()
         writer.writerows(table)
-    text = markdown(table, recipe, args.threads, reference)
+    text = markdown(table, recipe, reference, columns)
     (folder / "tradeoff.md").write_text(text)
-    plot(table, folder / "tradeoff.png", reference)
+    plot(table, folder / "tradeoff.png", reference, columns, goals={"ncnn": 0.6, "onnxruntime": 0.7})
     print(text)
     return 0
 

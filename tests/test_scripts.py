@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+import torchvision
 
 from conftest import ROOT, run
 
@@ -53,7 +55,9 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     run_script("compare_accuracy.py", *args, "1", cwd=tmp_path, env=home)  # a protocol run in pieces reads as one
     args += ["0", "1"]
     table = (tmp_path / "acc" / "accuracy.md").read_text()
-    assert "| yolo11n.yaml@64 | 2 |" in table and "| yolo11n-shufflenetv2-pan.yaml@96 | 2 |" in table
+    assert (
+        "| yolo11n.yaml@64 | scratch | 2 |" in table and "| yolo11n-shufflenetv2-pan.yaml@96 | scratch | 2 |" in table
+    )
     with open(tmp_path / "acc" / "runs.csv") as f:
         runs = list(csv.DictReader(f))
     assert [(r["model"], r["seed"]) for r in runs] == [
@@ -76,10 +80,26 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     proc = subprocess.run(script, cwd=tmp_path, env=home, capture_output=True, text=True)
     assert proc.returncode and "holds runs of another recipe" in proc.stderr  # never mixed into one table
 
+    # An ImageNet start, through the converter and the trainer's pretrained= (a stand-in 1.0x file: random weights)
+    imagenet = tmp_path / "shufflenetv2_x1-5666bf0f80.pth"
+    torch.save(torchvision.models.shufflenet_v2_x1_0(weights=None).state_dict(), imagenet)
+    wide = [*args[: args.index("--models")], "--models", "yolo11n-shufflenetv2-wide.yaml+imagenet", "--seeds", "0"]
+    run_script("compare_accuracy.py", *wide, "--imagenet-weights", str(imagenet), cwd=tmp_path, env=home)
+    table = (tmp_path / "acc" / "accuracy.md").read_text()
+    assert "| yolo11n-shufflenetv2-wide.yaml+imagenet@64 | imagenet | 1 |" in table
+    with open(tmp_path / "acc" / "runs.csv") as f:
+        started = next(r for r in csv.DictReader(f) if r["start"] == "imagenet")
+    assert started["imagenet_tensors"] == "330" and started["source"] == str(imagenet)
+    transferred, total = map(int, started["transferred"].split("/"))
+    assert transferred == total > 330  # coco8 has the YAML's 80 classes, so the head transfers too
+
     # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
-    run_script("tradeoff.py", str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", cwd=tmp_path, env=home)
+    args_t = [str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", "--runtimes", "onnxruntime", "--threads", "1"]
+    run_script("tradeoff.py", *args_t, cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "tradeoff.md").read_text()
-    assert "| yolo11n.yaml@64 | 2 |" in table and "(1.00x)" in table and "| yolo11n-shufflenetv2-pan.yaml@96 |" in table
+    assert "| yolo11n.yaml@64 | scratch | 2 |" in table and "(1.00x)" in table
+    assert "| yolo11n-shufflenetv2-pan.yaml@96 | scratch |" in table
+    assert "| yolo11n-shufflenetv2-wide.yaml+imagenet@64 | imagenet | 1 |" in table
     assert (tmp_path / "acc" / "tradeoff.png").stat().st_size > 0
 
     # INT8 against FP32 per runtime, from the same trained weights
