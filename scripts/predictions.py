@@ -1,4 +1,5 @@
-"""A small JPEG of a trained model's predictions on a few validation photos, for the README.
+"""A small JPEG of a trained model's predictions on a few validation photos (for the README and the demo), and what
+it found on each.
 
     python scripts/predictions.py runs/accuracy/runs/<model>/seed0/weights/last.pt \\
         --images ../shared/datasets/african-wildlife/images/val --count 4 --out docs/predictions.jpg
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 import yolo_env
@@ -31,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = files[:: max(1, len(files) // args.count)][: args.count]
     model = YOLO(args.weights)
     tiles = []
-    for result in model.predict([str(f) for f in chosen], imgsz=args.imgsz, device="cpu", verbose=False):
+    for file, result in zip(
+        chosen, model.predict([str(f) for f in chosen], imgsz=args.imgsz, device="cpu", verbose=False)
+    ):
+        found = Counter(result.names[int(c)] for c in result.boxes.cls)
+        print(f"{file.name}: {', '.join(f'{n} {name}' for name, n in found.items()) or 'no detections'}")
         image = result.plot(line_width=2)
         tiles.append(cv2.resize(image, (round(image.shape[1] * args.tile / image.shape[0]), args.tile)))
     args.out.parent.mkdir(parents=True, exist_ok=True)

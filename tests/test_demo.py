@@ -1,0 +1,44 @@
+"""README's main job (scripts/demo.sh) on a shortened schedule: ImageNet start from the offline file, or a clear
+message and a from-scratch run when no ImageNet weights can be had; a picture of its predictions either way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run
+
+pytestmark = pytest.mark.slow
+
+SHARED_WEIGHTS = ROOT.parent / "shared" / "weights" / "shufflenetv2_x1_0-onnxzoo-imagenet.pth"
+
+
+def demo(tmp_path: Path, **env: str) -> str:
+    environment = {
+        "RUNS_DIR": str(tmp_path / "runs"),
+        "TORCH_HOME": str(tmp_path / "torch"),  # torchvision's file is not in this cache, and cannot be fetched here
+        "DEMO_EPOCHS": "1",
+        "DEMO_FRACTION": "0.03",
+        "YOLO_CONFIG_DIR": str(tmp_path / "config"),
+        "PIP_NO_INDEX": "0",  # the test session forbids pip the index (see yolo_env); setup.sh may need it
+        **env,
+    }
+    return run("bash", str(ROOT / "scripts" / "demo.sh"), cwd=tmp_path, env=environment, timeout=1200)
+
+
+@pytest.mark.skipif(not SHARED_WEIGHTS.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
+def test_demo_starts_from_imagenet_and_saves_a_picture_of_its_predictions(tmp_path: Path) -> None:
+    out = demo(tmp_path, IMAGENET_WEIGHTS=str(SHARED_WEIGHTS))
+    assert "with 330 tensors from" in out and "Transferred 559/565 items from pretrained weights" in out
+    assert (tmp_path / "runs" / "demo" / "weights" / "best.pt").is_file()
+    assert (tmp_path / "runs" / "demo-predictions.jpg").stat().st_size > 10_000
+    assert out.count(".jpg: ") == 4  # what it found on each of the 4 photos
+
+
+def test_demo_without_imagenet_weights_says_so_and_trains_from_scratch(tmp_path: Path) -> None:
+    out = demo(tmp_path, IMAGENET_WEIGHTS=str(tmp_path / "missing.pth"))
+    assert "cannot fetch torchvision's ShuffleNet V2 1.0x ImageNet weights" in out
+    assert "No ImageNet weights" in out and "Training from scratch" in out and "Transferred" not in out
+    assert (tmp_path / "runs" / "demo-predictions.jpg").is_file()
