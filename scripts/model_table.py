@@ -15,7 +15,7 @@ import sys
 import models
 import yolo_env
 
-VARIANT_ORDER = ("-shufflenetv2", "-star", "-lite", "-pan")  # file name endings, as the README lists them
+VARIANT_ORDER = ("-shufflenetv2", "-star", "-lite", "-pan", "-wide")  # file name endings, as the README lists them
 SUMMARY = re.compile(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs")
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", nargs="+", default=["n", "s"])
     args = parser.parse_args(argv)
     yolo_env.isolate()
-    from ultralytics_shufflenet.widths import SCALES
+    from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES
 
     configs = sorted(p.name for p in models.CONFIG_DIR.glob("*.yaml"))
     for task, infix in models.TASK_INFIX.items():
@@ -65,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
                 figures = written(config)
                 cells = [f"{figures[s][0]:,} / {figures[s][1]:.1f}" for s in args.scales]
                 print(f"| {models.with_scale(config, '*')} | {' | '.join(cells)} |")
-    widths = ", ".join(f"{s}: {w.name} ({'/'.join(map(str, w.stages))})" for s, w in SCALES.items())
-    print(f"\nBackbone widths by scale (stage 2/3/4 channels): {widths}.")
+    for name, table in (("", SCALES), (" of the -wide configs", WIDE_SCALES)):
+        widths = ", ".join(f"{s}: {w.name} ({'/'.join(map(str, w.stages))})" for s, w in table.items())
+        print(f"\nBackbone widths by scale{name} (stage 2/3/4 channels): {widths}.")
     return 0
 
 
