@@ -5,7 +5,8 @@ stock builder, untouched. In a YAML with plugin layers, each plugin row is hande
 *stand-in* row with the same channel semantics, so the stock code does all bookkeeping (``from`` indices, depth gain,
 width scaling, ``max_channels``, the save list). The stand-in reveals the resolved input and output widths; the real
 layer is then built with them and swapped in, and its summary row is rewritten to show the real module and arguments.
-How each step reaches into Ultralytics is in ``compat``.
+The exporter is wrapped too, so that it traces plugin models in their export form (``export``). How each step reaches
+into Ultralytics is in ``compat``.
 """
 
 from __future__ import annotations
@@ -184,7 +185,8 @@ def is_registered() -> bool:
 
 
 def register() -> None:
-    """Route Ultralytics' model building and YAML lookup through the plugin; calling it again changes nothing.
+    """Route Ultralytics' model building, YAML lookup and exports through the plugin; calling it again changes
+    nothing.
 
     Checks, with a tiny build, that the installed Ultralytics still works as the plugin relies on; if not, restores
     the stock builder and raises ``compat.UnsupportedUltralyticsError``. Also allow-lists the plugin's classes for
@@ -206,7 +208,7 @@ def register() -> None:
 
 
 def unregister() -> None:
-    """Restore the stock builder and YAML lookup exactly as they were before ``register()``."""
+    """Restore the stock builder, YAML lookup and exporter exactly as they were before ``register()``."""
     with _lock:
         if not is_registered():
             return
