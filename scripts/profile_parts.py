@@ -6,9 +6,10 @@ model would give it (for NCNN through pnnx, for ONNX Runtime through ``torch.onn
 exporter does), and all parts of all models are timed in one interleaved run, so the shares compare like with like.
 The sum of the parts is printed next to the whole model's stock export, which it should come close to.
 
-Each ShuffleNet model is measured twice: as the stock exporter would trace it without this package's export form
-(``paper``: fused, the paper's widths) and in the export form that ``model.export()`` now traces (``export``:
-branch widths padded to SIMD blocks, see ``ultralytics_shufflenet/export.py``).
+Each ShuffleNet model is measured in every form asked for: as the stock exporter would trace it without this package's
+export form (``paper``: fused, the paper's widths), in the export form that ``model.export()`` now traces (``export``:
+branch widths padded to multiples of 8, see ``ultralytics_shufflenet/export.py``), or padded to another multiple
+(``pad4``, ``pad16``: the alternatives the export form was chosen against).
 
     python scripts/profile_parts.py --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml --threads 1 2
 
@@ -29,6 +30,7 @@ from pathlib import Path
 import yolo_env
 
 RUNTIMES = ("onnxruntime", "ncnn")
+FORMS = {"paper": None, "export": 8, "pad4": 4, "pad16": 16}  # form -> branch widths padded to a multiple of
 WHOLE = "whole model (its model.export())"
 
 
@@ -85,6 +87,7 @@ def feature_maps(model, imgsz: int) -> dict[int, object]:
 
 
 def prepared(config: str, form: str, runtime: str):  # -> a fused DetectionModel as its export would trace it
+    """The model as an export of it in ``form`` would trace it (``stock`` for models without ShuffleNet units)."""
     import torch
     from ultralytics import YOLO
 
@@ -92,8 +95,8 @@ def prepared(config: str, form: str, runtime: str):  # -> a fused DetectionModel
 
     torch.manual_seed(0)
     model = compat.fused_copy(YOLO(config).model)
-    if form == "export":
-        export.pad_branch_widths(model)
+    if FORMS.get(form):
+        export.pad_branch_widths(model, FORMS[form])
     head = model.model[-1]
     head.export, head.format, head.dynamic = True, {"onnxruntime": "onnx"}.get(runtime, runtime), False
     return model
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--forms", nargs="+", default=["paper", "export"], choices=list(FORMS))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--out", type=Path, default=Path("runs/profile-parts"))
@@ -180,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
     tasks, rows, order = [], [], []  # order: every figure's key, in model and layer order
     for config in args.models:
-        forms = ("paper", "export") if "shufflenet" in config else ("stock",)
+        forms = args.forms if "shufflenet" in config else ("stock",)
         for form in forms:
             for runtime in args.runtimes:
                 model = prepared(config, form, runtime)
@@ -201,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         order.append(key)
                         call = runner(path, runtime, threads, list(inputs))
                         tasks.append(m.Task(key, lambda call=call: m.median_ms(call, args.iters)))
-                if form != "paper":  # what model.export() gives, timed whole beside its parts
+                if form in ("stock", "export"):  # what model.export() gives, timed whole beside its parts
                     for threads in args.threads:
                         predict = m.predictor(config, runtime, args.imgsz, threads, out / "exports")
                         key = (config, form, runtime, threads, WHOLE)

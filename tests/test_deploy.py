@@ -1,7 +1,7 @@
 """Edge formats through the stock exporter, loaded back through Ultralytics' own loader, on real images.
 
-CI checks one model of every task in every FP32 edge format against PyTorch, and one detector in every format
-(INT8 included) through ``yolo predict`` and ``yolo val`` as well. ``python scripts/deploy_check.py`` runs the same
+CI checks one model of every task in every FP32 edge format against PyTorch, and the recommended detector in every
+format (INT8 included) through ``yolo predict`` and ``yolo val`` as well. ``python scripts/deploy_check.py`` runs the same
 check for every shipped config (its last run is in the README).
 """
 
@@ -14,8 +14,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-# One model per task; among them every backbone and neck pattern (V2*, C2f, C3k2, C2PSA, depthwise PAN).
+# One model per task; among them every backbone and neck pattern (V2*, C2f, C3k2, C2PSA, depthwise PAN), and the
+# 1.0x backbone, whose exports are traced with padded branch widths (ultralytics_shufflenet/export.py).
 TASK_MODELS = [
+    "yolo11n-shufflenetv2-wide.yaml",
     "yolov8n-shufflenetv2-star.yaml",
     "yolo11n-seg-shufflenetv2.yaml",
     "yolov8n-pose-shufflenetv2-lite.yaml",
@@ -41,5 +43,5 @@ def test_fp32_export_matches_pytorch_through_ultralytics_loader(
 
 @pytest.mark.parametrize("fmt", list(deploy_check.FORMATS))
 def test_every_format_predicts_and_validates_with_the_stock_cli(fmt: str, datasets_dir: Path, tmp_path: Path) -> None:
-    result = deploy_check.check("yolo11n-shufflenetv2-pan.yaml", fmt, datasets_dir, tmp_path)
+    result = deploy_check.check("yolo11n-shufflenetv2-wide.yaml", fmt, datasets_dir, tmp_path)
     assert result.ok, result

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 # One n-scale model per task, both head families among them.
 TASK_MODELS = [
     "yolov8n-shufflenetv2.yaml",
-    "yolo11n-shufflenetv2-pan.yaml",
+    "yolo11n-shufflenetv2-wide.yaml",  # 1.0x: exported with padded branch widths
     "yolo11n-seg-shufflenetv2.yaml",
     "yolov8n-pose-shufflenetv2.yaml",
     "yolo11n-obb-shufflenetv2.yaml",
