@@ -90,6 +90,24 @@ def test_backbone_reproduces_torchvision_stages(scale: str) -> None:
     assert backbone == reference
 
 
+def test_a_backbone_that_stops_after_stage_3_takes_torchvisions_first_two_stages() -> None:
+    import yaml
+
+    from ultralytics_shufflenet.configs import CONFIG_DIR
+
+    cfg = yaml.safe_load((CONFIG_DIR / "yolo11-shufflenetv2-wide.yaml").read_text())
+    cfg["backbone"][3] = [-1, 1, "Conv", [256, 3, 2]]  # P5 from a stride-2 conv on stage 3, instead of stage 4
+    model = DetectionModel(cfg, verbose=False)
+    tv = torchvision_model("s")
+    model.load_state_dict(convert_state_dict(model, tv.state_dict()))
+    names = torchvision_names(model)
+    assert {k.split(".")[0] for k in names.values()} == {"conv1", "stage2", "stage3"} and len(names) == 246
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        ours = model.eval().model[2](model.model[1](model.model[0](x)))
+        assert (ours - tv.stage3(tv.stage2(tv.maxpool(tv.conv1(x))))).abs().max().item() <= 1e-5
+
+
 def test_ultralytics_epsilon_would_change_the_imagenet_features() -> None:
     # Why the backbone keeps eps=1e-5: with the 1e-3 Ultralytics gives plain BatchNorms, features drift.
     tv = torchvision_model("n")

@@ -140,8 +140,11 @@ def torchvision_names(model: nn.Module) -> dict[str, str]:
             tv = _torchvision_key(layer, key, f"stage{stages + 1}")
             if tv is not None:
                 names[f"{prefix}.{key}"] = tv
-    if stages != 3:
-        raise ValueError(f"the model has {stages} ShuffleNetV2Stage layers; torchvision's network has 3 (stage2-4)")
+    if not 1 <= stages <= 3:
+        raise ValueError(
+            f"the model has {stages} ShuffleNetV2Stage layers; torchvision's network has 3 (stage2-4), of which a "
+            "backbone can use the first one, two or all three"
+        )
     return names
 
 
@@ -170,7 +173,7 @@ def _check_widths(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None
     expected = [2 * s[0].branch2[-1].conv.out_channels for s in stages]
     if not all(f"stage{i}.0.branch2.5.weight" in state_dict for i in (2, 3, 4)):
         return  # the missing keys are reported by name
-    found = [_stage_width(state_dict, f"stage{i}") for i in (2, 3, 4)]
+    found = [_stage_width(state_dict, f"stage{i}") for i in (2, 3, 4)][: len(expected)]  # a backbone may stop early
     if expected != found:
         raise ValueError(
             f"width mismatch: the model needs ShuffleNet V2 {_width_name(expected[0])} (stage 2/3/4 channels "
