@@ -1,8 +1,8 @@
 """Edge formats through the stock exporter, loaded back through Ultralytics' own loader, on real images.
 
 CI checks one model of every task in every FP32 edge format against PyTorch, and the recommended detector in every
-format (INT8 included) through ``yolo predict`` and ``yolo val`` as well. ``python scripts/deploy_check.py`` runs the same
-check for every shipped config (its last run is in the README).
+format (INT8 included) through ``yolo predict`` and ``yolo val`` as well. ``python scripts/deploy_check.py`` runs the
+same check for every shipped config (its last run is in the README).
 """
 
 from __future__ import annotations
