@@ -144,3 +144,38 @@ def test_unit_experiment_checks_the_variants_compute_the_same(tmp_path: Path, ho
 
 def test_make_configs_check_passes_on_the_shipped_files(tmp_path: Path, home: dict[str, str]) -> None:
     run_script("make_configs.py", "--check", cwd=tmp_path, env=home)
+
+
+def test_profile_parts_times_every_part_and_the_whole_model(tmp_path: Path, home: dict[str, str]) -> None:
+    out = tmp_path / "parts"
+    args = ["--models", "yolo11n-shufflenetv2-wide.yaml", "--runtimes", "onnxruntime", "--threads", "1"]
+    args += ["--imgsz", "96", "--rounds", "1", "--iters", "1", "--out", str(out)]
+    printed = run_script("profile_parts.py", *args, cwd=tmp_path, env=home)
+    report = (out / "parts.md").read_text()
+    assert report in printed and "## onnxruntime, 1 thread(s)" in report and "## Failures" not in report
+    for part in ("0 Conv_maxpool", "1 ShuffleNetV2Stage", "3 ShuffleNetV2Stage", "neck", "head (Detect)"):
+        assert f"| {part} |" in report
+    assert "| **sum of parts** |" in report and "| whole model (its model.export()) |" in report
+    assert "yolo11n-shufflenetv2-wide (paper)" in report and "yolo11n-shufflenetv2-wide (export)" in report
+    assert (out / "parts.png").stat().st_size > 0
+
+
+def test_int8_sensitivity_keeps_the_named_part_in_float(
+    tmp_path: Path, home: dict[str, str], datasets_dir: Path
+) -> None:
+    torch.manual_seed(0)
+    weights = tmp_path / "wide.pt"
+    from ultralytics import YOLO
+
+    YOLO("yolo11n-shufflenetv2-wide.yaml").save(weights)
+    out = tmp_path / "sens"
+    args = [str(weights), "--data", "coco8.yaml", "--datasets", str(datasets_dir), "--imgsz", "64"]
+    args += ["--runtimes", "openvino", "--fraction", "1", "--parts", "head (Detect)", "--out", str(out)]
+    run_script("int8_sensitivity.py", *args, cwd=tmp_path, env=home)
+    report = (out / "sensitivity.md").read_text()
+    assert "| nothing (the stock call) |" in report and "| head (Detect) |" in report and "failed" not in report
+    quantized = {
+        scope: sum(xml.read_text().count('type="FakeQuantize"') for xml in (out / "openvino" / scope).rglob("*.xml"))
+        for scope in ("nothing-the-stock-call", "head-Detect")
+    }
+    assert 0 < quantized["head-Detect"] < quantized["nothing-the-stock-call"]  # the head's convs stayed float

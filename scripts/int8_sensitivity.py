@@ -1,0 +1,160 @@
+"""Which part of a trained detector loses its accuracy in INT8: each part kept in float in turn, the rest quantized.
+
+The stock exporter's own INT8 path does the quantizing (``model.export(format=..., int8=True, data=...)``: NNCF for
+OpenVINO, ai-edge-quantizer for TFLite); this script only widens the set of operations that path leaves in float, by
+the part's layer indices (NNCF ``ignored_scope`` patterns on OpenVINO's node names; ai-edge-quantizer
+``NO_QUANTIZE`` rules on LiteRT's tensor names). Parts are the YAML rows as profile_parts.py cuts them (stem, stages,
+neck, head). Every export is validated through Ultralytics' loader on the val split, batch 1, like int8_accuracy.py.
+The part whose float copy recovers most of the drop is where the accuracy goes.
+
+    python scripts/int8_sensitivity.py runs/accuracy/runs/<model>/seed0/weights/last.pt --data african-wildlife.yaml
+
+Writes sensitivity.md and sensitivity.csv to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import yolo_env
+
+RUNTIMES = ("openvino", "tflite")
+
+
+@contextmanager
+def kept_in_float(runtime: str, layers: list[int]):
+    """During the block, the stock INT8 export leaves the given top-level layers in float as well."""
+    if not layers:
+        yield
+        return
+    alternatives = "|".join(map(str, layers))
+    if runtime == "openvino":
+        import nncf
+
+        stock = nncf.quantize
+        pattern = rf"__module\.model\.({alternatives})[./].*"
+
+        def quantize(*args, ignored_scope=None, **kwargs):
+            scope = ignored_scope or nncf.IgnoredScope()
+            merged = nncf.IgnoredScope(
+                names=list(scope.names), patterns=[*scope.patterns, pattern], types=list(scope.types), validate=False
+            )
+            return stock(*args, ignored_scope=merged, **kwargs)
+
+        nncf.quantize = quantize
+        try:
+            yield
+        finally:
+            nncf.quantize = stock
+        return
+    from ai_edge_quantizer import qtyping, quantizer, recipe
+
+    stock = quantizer.Quantizer.load_quantization_recipe
+    pattern = rf".*DetectionModel_model/[^/;]+_({alternatives})[/;].*"
+
+    def load(self, *args, **kwargs):
+        stock(self, *args, **kwargs)
+        self.update_quantization_recipe(
+            regex=pattern,
+            operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+            algorithm_key=recipe.AlgorithmName.NO_QUANTIZE,
+        )
+
+    quantizer.Quantizer.load_quantization_recipe = load
+    try:
+        yield
+    finally:
+        quantizer.Quantizer.load_quantization_recipe = stock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("weights", type=Path, help="a trained checkpoint")
+    parser.add_argument("--data", default="african-wildlife.yaml", help="stock data name or YAML path")
+    parser.add_argument("--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="folder holding the data")
+    parser.add_argument("--imgsz", type=int, default=320)
+    parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
+    parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
+    parser.add_argument("--parts", nargs="+", help="the parts to keep in float, by name (default: every part)")
+    parser.add_argument("--out", type=Path, default=Path("runs/int8-sensitivity"))
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    yolo_env.isolate(out / "yolo-config")
+    import logging
+
+    import measure
+    from int8_accuracy import validate
+    from profile_parts import cut
+    from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
+
+    LOGGER.setLevel(logging.WARNING)
+    data = args.data
+    if not Path(data).is_file():  # a stock name: a writable copy (label caches), by path in this process
+        stem = Path(data).stem
+        yolo_env.writable_datasets([stem], out / "datasets", args.datasets)
+        data = str(out / "datasets" / stem / f"{stem}.yaml")
+    weights = str(args.weights.resolve())
+    parts = [(name, indices) for name, indices in cut(YOLO(weights).model) if not args.parts or name in args.parts]
+    scopes = [("nothing (the stock call)", []), *parts]
+
+    def copied(folder: Path) -> str:
+        """The weights in their own folder: the exporter writes next to the checkpoint it exports."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return shutil.copy(weights, folder / Path(weights).name)
+
+    rows = []
+    for runtime in args.runtimes:
+        folder = out / runtime
+        fp32 = YOLO(copied(folder / "fp32")).export(format=runtime, imgsz=args.imgsz, batch=1)
+        fp32 = validate(str(fp32), data, args.imgsz)
+        for name, layers in scopes:
+            work = folder / measure.slug(name)
+            try:
+                with kept_in_float(runtime, layers):
+                    exported = YOLO(copied(work)).export(
+                        format=runtime, int8=True, data=data, split="train", fraction=args.fraction, imgsz=args.imgsz
+                    )
+                int8 = validate(str(exported), data, args.imgsz)
+            except Exception as e:
+                measure.log(f"{runtime} {name}: failed: {measure.describe(e)}")
+                int8 = None
+            rows.append({"runtime": runtime, "kept in float": name, "layers": layers, "fp32": fp32, "int8": int8})
+            measure.log(f"{runtime}, {name} in float: FP32 {fp32:.4f}, INT8 {int8}")
+    write(out, rows, weights, args)
+    print((out / "sensitivity.md").read_text())
+    return 0
+
+
+def write(out: Path, rows: list[dict], weights: str, args: argparse.Namespace) -> None:
+    with open(out / "sensitivity.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        f"INT8 sensitivity of {weights}: mAP50-95 on {args.data} val ({args.imgsz}px, batch 1) of the stock INT8 "
+        f"export (calibrated on {args.fraction:.0%} of the training images) with one part kept in float; drop = INT8 "
+        "minus the FP32 export of the same runtime, in points.",
+        "",
+        "| kept in float | " + " | ".join(f"{r} INT8 (drop)" for r in args.runtimes) + " |",
+        "|---|" + "---|" * len(args.runtimes),
+    ]
+    for scope in dict.fromkeys(r["kept in float"] for r in rows):
+        cells = []
+        for runtime in args.runtimes:
+            row = next(r for r in rows if r["runtime"] == runtime and r["kept in float"] == scope)
+            int8 = row["int8"]
+            cells.append("failed" if int8 is None else f"{int8:.3f} ({100 * (int8 - row['fp32']):+.1f})")
+        lines.append(f"| {scope} | " + " | ".join(cells) + " |")
+    fp32 = {r["runtime"]: r["fp32"] for r in rows}
+    lines += ["", "FP32 exports: " + ", ".join(f"{k} {v:.3f}" for k, v in fp32.items())]
+    (out / "sensitivity.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
