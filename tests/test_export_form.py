@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.engine.exporter import Exporter
+from ultralytics.nn.modules import Conv
+from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from ultralytics_shufflenet import ShuffleNetV2, ShuffleNetV2Stage, compat, export, register, unregister
 
@@ -61,12 +63,56 @@ def test_widths_already_in_blocks_are_left_alone() -> None:
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+def with_a_dead_channel(unit: ShuffleNetV2, channel: int) -> ShuffleNetV2:
+    """What ImageNet training leaves in ShuffleNet V2: a ReLU channel that never fires (its filter 0, its bias < 0),
+    and after it a depthwise filter that never saw an input, its BatchNorm variance decayed to 0 in fine-tuning."""
+    first, depthwise = unit.branch2[0], unit.branch2[1]
+    with torch.no_grad():
+        first.conv.weight[channel] = 0
+        first.bn.bias[channel] = -1.0
+        depthwise.conv.weight[channel] = 78.0  # the size of such a filter in the shared ImageNet file
+        depthwise.bn.running_var[channel] = 0.0
+        depthwise.bn.running_mean[channel] = 0.0
+    return unit.eval()
+
+
+def fused(module: nn.Module) -> nn.Module:
+    """A bare layer fused as ``BaseModel.fuse`` fuses a model's: BatchNorm folded into each Ultralytics ``Conv``."""
+    for conv in module.modules():
+        if isinstance(conv, Conv) and hasattr(conv, "bn"):
+            conv.conv = fuse_conv_and_bn(conv.conv, conv.bn)
+            del conv.bn
+            conv.forward = conv.forward_fuse
+    return module
+
+
+def test_dead_channels_fold_to_their_constant_and_stop_amplifying_rounding() -> None:
+    torch.manual_seed(0)
+    unit = with_a_dead_channel(with_trained_statistics(ShuffleNetV2(64, 64)), channel=5)
+    folded = copy.deepcopy(unit)
+    assert export.fold_dead_channels(folded) == 1
+    plain, folded = fused(unit), fused(folded)
+    x = torch.rand(4, 64, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), plain(x), rtol=0, atol=1e-5)  # the same on what it was trained on
+        assert plain.branch2[1].conv.weight.abs().max() > 20_000 > 100 > folded.branch2[1].conv.weight.abs().max()
+        # one INT8 step (1/255 of the activation range) leaking through the dead ReLU, as rounding can let it
+        rest = x.chunk(2, dim=1)[1]
+        leak = torch.zeros(4, 32, 16, 16)
+        leak[:, 5] = 0.04
+        for unit, worst in ((plain, None), (folded, 1e-5)):
+            first, depthwise, last = unit.branch2
+            error = (last(depthwise(first(rest) + leak)) - last(depthwise(first(rest)))).abs().max().item()
+            assert error > 100 if worst is None else error < worst
+
+
 def test_an_unfused_model_is_refused() -> None:
     with pytest.raises(ValueError, match=r"needs a fused model \(model.fuse\(\)\)"):
         export.pad_branch_widths(ShuffleNetV2Stage(24, 116, 2))
 
 
 def test_the_export_form_of_a_wide_model_is_a_padded_fused_copy_and_the_model_is_untouched() -> None:
+    # (trained statistics have no dead channel: the form computes exactly the model's function)
     model = with_trained_statistics(YOLO("yolo11n-shufflenetv2-wide.yaml").model)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     form = export.export_form(model)

@@ -58,12 +58,16 @@ def restore() -> None:
     install(STOCK_PARSE_MODEL, STOCK_CHECK_YAML, STOCK_EXPORT)
 
 
+def fuse(model: nn.Module) -> nn.Module:
+    """``BaseModel.fuse``, quietly: BatchNorms folded into the Ultralytics ``Conv`` layers, as the exporter does."""
+    return model.fuse(verbose=False)
+
+
 def fused_copy(model: nn.Module) -> nn.Module:
-    """What the stock exporter makes of a model before tracing it: a deep copy, fused (``BaseModel.fuse``)."""
+    """What the stock exporter makes of a model before tracing it: a deep copy in float32, fused."""
     import copy
 
-    copied = copy.deepcopy(model).eval().float()  # the exporter's order: float32 first, then fuse
-    return copied.fuse(verbose=False)
+    return fuse(copy.deepcopy(model).eval().float())
 
 
 # --- Layer names ----------------------------------------------------------------------------------------------------

@@ -1,30 +1,60 @@
-"""The form the plugin's layers take in exported graphs: the same function, laid out for the runtimes' kernels.
+"""The form the plugin's layers take in exported graphs: the function trained, laid out for the runtimes' kernels and
+conditioned for their INT8 quantizers. Only the copy the exporter traces takes this form: the model, its state dict
+(so ImageNet weights load one to one) and eager PyTorch inference are untouched.
 
-ShuffleNet V2's widths are not multiples of 8: at 1.0x a stage-2 branch is 58 channels wide, at 2.0x 122. The
-runtimes' fast convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout, NCNN's packed layouts),
-and a width they cannot block falls back to slow generic kernels: measured here (``scripts/profile_parts.py``),
-stage 2 of the 1.0x backbone took about as long as stage 3 with half its multiply-adds in ONNX Runtime.
+Two rules, both measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivity.py``):
 
-So every export pads the inner width of each unit's main branch (between its first and last 1x1 conv, where the
-depthwise conv runs) up to a multiple of 8. The padding channels have zero weights and zero bias, so they carry
-zeros, the unit's output is unchanged (tested), and the branch's input and output widths, hence the channel split,
-concat and shuffle, stay the paper's. Only the fused copy that the exporter traces is padded: the model, its state
-dict (so ImageNet weights load one to one) and eager PyTorch inference, which the padding slows down, are untouched.
+- **Padded branch widths.** ShuffleNet V2's widths are not multiples of 8: at 1.0x a stage-2 branch is 58 channels
+  wide, at 2.0x 122. The runtimes' fast convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout,
+  NCNN's packed layouts), and a width they cannot block falls back to slow generic kernels: stage 2 of the 1.0x
+  backbone took about as long as stage 3 with half its multiply-adds in ONNX Runtime. So the inner width of each
+  unit's main branch (between its first and last 1x1 conv, where the depthwise conv runs) is padded up to a multiple
+  of 8 with zero channels. They carry zeros, so the unit's output is unchanged (tested), and the branch's input and
+  output widths, hence the channel split, concat and shuffle, stay the paper's. Eager PyTorch, which the padding
+  slows down, keeps the paper's widths.
+- **Dead channels folded.** A BatchNorm channel whose input never varied in training (running variance ~0: its
+  input channel is a ReLU that never fires, which ImageNet-trained ShuffleNets have in every stage) always outputs
+  its bias. Folded as it stands, its conv filter is multiplied by ``gamma / sqrt(eps)``, 316x at torchvision's
+  ``eps=1e-5``: a filter of 78 became 24,843 in one trained model, and when INT8 rounding lets the dead ReLU leak a
+  step, that weight turns the step into an error that swamped the layer (OpenVINO INT8 mAP50-95 0.58 -> 0.14). Such
+  a channel is exported as what it computed on every input it was trained on: a zero filter and its bias.
 """
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
+from ultralytics.nn.modules import Conv
 
 from . import compat
-from .modules import ShuffleNetV2
+from .modules import ImageNetBatchNorm2d, ShuffleNetV2
 
-__all__ = ("LANES", "export_form", "pad_branch_widths")
+__all__ = ("DEAD_VARIANCE", "LANES", "export_form", "fold_dead_channels", "pad_branch_widths")
 
 # Channels per block of the runtimes' SIMD kernels: 8 float32 lanes of AVX2 (NCNN, ONNX Runtime's NCHWc); multiples
 # of 8 also suit ARM's 4-lane packs.
 LANES = 8
+# A channel whose running variance is below this, relative to the BatchNorm's eps, has an output that varied by less
+# than 0.1 % of its gamma in training (std = gamma * sqrt(var / (var + eps))): it is constant for every purpose.
+DEAD_VARIANCE = 1e-6
+
+
+def fold_dead_channels(model: nn.Module) -> int:
+    """In every conv + ImageNet BatchNorm of an unfused model, turn each channel whose BatchNorm saw a constant input
+    into that constant: zero filter and zero running mean, so fusing gives weight 0 and bias ``beta``, the value the
+    channel output on every training input. Returns the number of channels folded."""
+    folded = 0
+    for m in model.modules():
+        if isinstance(m, Conv) and isinstance(getattr(m, "bn", None), ImageNetBatchNorm2d):
+            dead = m.bn.running_var < DEAD_VARIANCE * m.bn.eps
+            if dead.any():
+                with torch.no_grad():
+                    m.conv.weight[dead] = 0
+                    m.bn.running_mean[dead] = 0
+                folded += int(dead.sum())
+    return folded
 
 
 def _padded(conv: nn.Conv2d, out_channels: int | None = None, in_channels: int | None = None) -> nn.Conv2d:
@@ -78,9 +108,12 @@ def pad_branch_widths(model: nn.Module, multiple: int = LANES) -> int:
 
 
 def export_form(model: nn.Module) -> nn.Module:
-    """The model as the exporter should trace it: a fused copy with padded branch widths if it has ShuffleNet V2
-    units that need padding; else the model itself, untouched (stock models export exactly as without the plugin)."""
-    if not any(isinstance(m, ShuffleNetV2) for m in model.modules()):
+    """The model as the exporter should trace it: a fused copy with dead channels folded and padded branch widths, if
+    it has plugin layers those rules change; else the model itself, untouched (stock models export exactly as without
+    the plugin)."""
+    if not any(isinstance(m, ImageNetBatchNorm2d) for m in model.modules()):
         return model
-    fused = compat.fused_copy(model)
-    return fused if pad_branch_widths(fused) else model
+    form = copy.deepcopy(model).eval().float()  # the exporter's order: float32 first, then fuse
+    folded = fold_dead_channels(form)
+    form = compat.fuse(form)
+    return form if pad_branch_widths(form) or folded else model
