@@ -45,6 +45,20 @@ def test_fresh_process_builds_plugin_yaml_through_the_stock_api(tmp_path: Path) 
     assert out.strip().splitlines()[-1] == "ShuffleNetV2Stage [8.0, 16.0, 32.0] True"
 
 
+@pytest.mark.parametrize("first", ["ultralytics", "ultralytics.nn.tasks", "ultralytics.engine.exporter"])
+def test_plugin_loads_whole_whichever_ultralytics_module_comes_first(tmp_path: Path, first: str) -> None:
+    # Ultralytics 8.3 imports the model builder from inside its half-initialised ultralytics.data, and a script may
+    # start with the exporter: either way the plugin must load, builder and exporter wrapped, without a warning.
+    out = python(
+        f"import {first}\n"
+        "from ultralytics.engine.exporter import Exporter\n"
+        "from ultralytics.nn import tasks\n"
+        "print(hasattr(tasks.parse_model, '__wrapped__'), hasattr(Exporter.__call__, '__wrapped__'))",
+        tmp_path,
+    )
+    assert out.strip().splitlines()[-1] == "True True" and "was not loaded" not in out
+
+
 def test_opt_out_leaves_ultralytics_stock(tmp_path: Path) -> None:
     out = python(
         "import sys\nfrom ultralytics.nn import tasks\n"
