@@ -15,7 +15,14 @@ import sys
 import models
 import yolo_env
 
-VARIANT_ORDER = ("-shufflenetv2", "-star", "-lite", "-pan", "-wide")  # file name endings, as the README lists them
+VARIANT_ORDER = (
+    "-shufflenetv2",
+    "-star",
+    "-lite",
+    "-pan",
+    "-wide",
+    "-fast",
+)  # file name endings, as the README lists them
 SUMMARY = re.compile(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs")
 
 
@@ -65,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures = written(config)
                 cells = [f"{figures[s][0]:,} / {figures[s][1]:.1f}" for s in args.scales]
                 print(f"| {models.with_scale(config, '*')} | {' | '.join(cells)} |")
-    for name, table in (("", SCALES), (" of the -wide configs", WIDE_SCALES)):
+    for name, table in (("", SCALES), (" of the -wide and -fast configs", WIDE_SCALES)):
         widths = ", ".join(f"{s}: {w.name} ({'/'.join(map(str, w.stages))})" for s, w in table.items())
         print(f"\nBackbone widths by scale{name} (stage 2/3/4 channels): {widths}.")
     return 0

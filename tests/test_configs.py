@@ -37,7 +37,7 @@ def test_shipped_files_are_exactly_what_make_configs_writes() -> None:
 
 
 def test_every_task_and_head_family_is_shipped() -> None:
-    variants = {"yolov8": ("", "-star", "-lite"), "yolo11": ("", "-lite", "-pan", "-wide")}
+    variants = {"yolov8": ("", "-star", "-lite"), "yolo11": ("", "-lite", "-pan", "-wide", "-fast")}
     for family, suffixes in variants.items():
         for infix in ("", "-seg", "-pose", "-obb"):
             for suffix in suffixes:
@@ -63,13 +63,11 @@ def test_each_config_has_the_paper_backbone_and_its_tasks_stock_head(name: str, 
     stock = YOLO(with_scale(stock_of(name), scale)).model
     layers = model.model
     assert isinstance(layers[0], Conv_maxpool) and layers[0].conv.conv.out_channels == 24
-    assert all(isinstance(layers[i], ShuffleNetV2Stage) for i in (1, 2, 3))
-    widths = tuple(layers[i][-1].branch2[-1].conv.out_channels * 2 for i in (1, 2, 3))
-    assert widths == make_configs.backbone_widths(name)[scale].stages and [len(layers[i]) for i in (1, 2, 3)] == [
-        4,
-        8,
-        4,
-    ]
+    stages = (1, 2, 3) if make_configs.variant_of(name).stage4 else (1, 2)
+    assert all(isinstance(layers[i], ShuffleNetV2Stage) for i in stages)
+    widths = tuple(layers[i][-1].branch2[-1].conv.out_channels * 2 for i in stages)
+    assert widths == make_configs.backbone_widths(name)[scale].stages[: len(stages)]
+    assert [len(layers[i]) for i in stages] == [4, 8, 4][: len(stages)]
     assert model.stride.tolist() == [8, 16, 32] and model.task == stock.task
     assert type(layers[-1]) is type(stock.model[-1]) and layers[-1].nc == stock.model[-1].nc
     assert getattr(layers[-1], "legacy", None) == getattr(stock.model[-1], "legacy", None)
@@ -92,6 +90,16 @@ def neck_widths(model: nn.Module, first: int) -> list[int]:
     for hook in hooks:
         hook.remove()
     return [widths[i] for i in sorted(widths)]
+
+
+def test_fast_is_wide_with_a_stride_2_conv_in_place_of_stage_4() -> None:
+    fast = DetectionModel("yolo11n-shufflenetv2-fast.yaml", verbose=False).model
+    wide = DetectionModel("yolo11n-shufflenetv2-wide.yaml", verbose=False).model
+    for i in range(3):
+        assert [p.shape for p in fast[i].parameters()] == [p.shape for p in wide[i].parameters()]
+    assert isinstance(fast[3], Conv) and fast[3].conv.stride == (2, 2) and fast[3].conv.in_channels == 232
+    assert fast[3].conv.out_channels == wide[4].conv.out_channels == 64  # the PAN width
+    assert [m.type for m in fast[4:]] == [m.type for m in wide[4:]]
 
 
 @pytest.mark.parametrize("family", ["yolov8", "yolo11"])

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 # One model per task; among them every backbone and neck pattern (V2*, C2f, C3k2, C2PSA, depthwise PAN), and the
 # 1.0x backbone, whose exports are traced with padded branch widths (ultralytics_shufflenet/export.py).
 TASK_MODELS = [
-    "yolo11n-shufflenetv2-wide.yaml",
+    "yolo11n-shufflenetv2-fast.yaml",
     "yolov8n-shufflenetv2-star.yaml",
     "yolo11n-seg-shufflenetv2.yaml",
     "yolov8n-pose-shufflenetv2-lite.yaml",

@@ -53,7 +53,12 @@ def test_the_wide_scales_are_one_published_width_up() -> None:
 def test_every_shipped_yaml_uses_the_table(name: str) -> None:
     table = yaml.safe_load((CONFIG_DIR / name).read_text())["shufflenet_channels"]
     scales = make_configs.backbone_widths(name)
-    assert scales is (WIDE_SCALES if "-wide" in name else SCALES) and set(table) == set(scales)
+    variant = make_configs.variant_of(name) if "-cls-" not in name else None
+    assert scales is (WIDE_SCALES if variant and variant.wide else SCALES) and set(table) == set(scales)
     for scale, channels in table.items():
         assert channels == {key: scales[scale].channels[key] for key in channels}
-        assert {"stem", "stage2", "stage3", "stage4"} <= set(channels)
+        assert (
+            set(channels)
+            >= {"stem", "stage2", "stage3"} | ({"stage4"} if not variant or variant.stage4 else set())
+            <= set(channels)
+        )

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m ultralytics_shufflenet.convert",
         description=__doc__.split("\n")[0],
         epilog=f"torchvision's ImageNet weights of each width:\n{files}\nBackbone width by model scale: {scales} "
-        f"(-wide configs: {wide}).",
+        f"(-wide and -fast configs: {wide}).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)

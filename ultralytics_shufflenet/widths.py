@@ -74,8 +74,9 @@ SCALES: dict[str, Width] = {
     "x": WIDTHS["2.0x"],
 }
 
-# The '-wide' configs: one published width up, so their n model already has the 1.0x backbone (the width whose
-# ImageNet start pays off under an n-sized neck and head) and every scale keeps a width torchvision publishes.
+# The '-wide' and '-fast' configs: one published width up, so their n model already has the 1.0x backbone (the
+# width whose ImageNet start pays off under an n-sized neck and head) and every scale keeps a width torchvision
+# publishes.
 WIDE_SCALES: dict[str, Width] = {
     "n": WIDTHS["1.0x"],
     "s": WIDTHS["1.5x"],
