@@ -117,7 +117,7 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
         f"mAP50-95 on {recipe['data']} val ({recipe['imgsz']}px, batch 1) of the protocol's seed-0 models: FP32 export "
         f"/ INT8 export (INT8 minus FP32 in points). INT8 calibrated on {fraction:.0%} of the training images; MNN's "
         "INT8 is weight-only. OpenVINO runs through Ultralytics' loader, which keeps OpenVINO's default precision "
-        "(bf16 on CPUs with AVX512-BF16, such as the one measured here).",
+        "(bf16 on CPUs with AVX512-BF16; f32 on others).",
         "",
         "| model | PyTorch FP32 | " + " | ".join(f"{r} FP32 / INT8 (drop)" for r in runtimes) + " |",
         "|---|---|" + "---|" * len(runtimes),

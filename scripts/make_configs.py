@@ -71,7 +71,7 @@ class Variant:
     neck: str  # "stock", "half" or "pan"
     about: str
     wide: bool = False  # backbone widths from widths.WIDE_SCALES (one published width up) instead of SCALES
-    stage4: bool = True  # False: a stride-2 conv on stage 3 makes P5 (stage 4 was a third of the backbone's time)
+    stage4: bool = True  # False: a stride-2 conv on stage 3 makes P5 (stage 4 is a fifth of the backbone's time)
 
 
 VARIANTS = (
@@ -123,7 +123,7 @@ VARIANTS = (
         False,
         "pan",
         "The '-wide' config without stage 4: P5 is one stride-2 conv on stage 3 (64 channels at n), which cuts a\n"
-        "# third of the backbone's time. Like '-wide' it picks its own width per scale, n -> 1.0x, s -> 1.5x, m, l\n"
+        "# fifth of the backbone's time. Like '-wide' it picks its own width per scale, n -> 1.0x, s -> 1.5x, m, l\n"
         "# and x -> 2.0x; torchvision's ImageNet weights load into the stem and stages 2 and 3.",
         wide=True,
         stage4=False,

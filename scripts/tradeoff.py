@@ -8,6 +8,7 @@ started (scratch, ImageNet, a checkpoint). Writes tradeoff.md, tradeoff.csv and 
 results.
 
     python scripts/tradeoff.py runs/accuracy [--runtimes ncnn onnxruntime pytorch] [--threads 1 2] [--rounds 7]
+    python scripts/tradeoff.py runs/accuracy --latency-from earlier/tradeoff.csv   # new seeds, same timing
 """
 
 from __future__ import annotations
@@ -91,6 +92,19 @@ def rows(runs: dict[str, list[dict]], latency: dict, reference: str, columns: li
     return table
 
 
+def with_measured_latency(table: list[dict], earlier: Path) -> list[dict]:
+    """The rows with the latency cells of an earlier tradeoff.csv: re-rendering after seeds were added re-uses the
+    timing (of seed 0's weights, which more seeds do not change) instead of measuring again."""
+    with open(earlier, newline="") as f:
+        measured = {row["model"]: row for row in csv.DictReader(f)}
+    out = []
+    for row in table:
+        old = measured.get(row["model"], {})
+        timing = {k: float(v) if v else None for k, v in old.items() if k.endswith(("_ms", "_min", "_max", "_ratio"))}
+        out.append({**row, **{k: v for k, v in timing.items() if not k.startswith("mAP50-95")}})
+    return out
+
+
 def markdown(table: list[dict], recipe: dict, reference: str, columns: list[tuple[str, int]]) -> str:
     def ms(row: dict, name: str) -> str:
         if row.get(f"{name}_ms") is None:
@@ -169,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument(
+        "--latency-from", type=Path, help="an earlier tradeoff.csv whose timing to re-use (re-render after new seeds)"
+    )
     args = parser.parse_args(argv)
     folder = args.accuracy.resolve()
     yolo_env.isolate(folder / "yolo-config")
@@ -184,9 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     reference = f"{REFERENCE}@{recipe['imgsz']}"
     runs = load_runs(folder)
     columns = figures(args.runtimes, args.threads)
-    with tempfile.TemporaryDirectory(prefix="tradeoff-") as work:
-        latency = measure(runs, columns, args.rounds, args.iters, Path(work))
-    table = rows(runs, latency, reference, columns)
+    if args.latency_from:
+        table = with_measured_latency(rows(runs, {}, reference, columns), args.latency_from)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tradeoff-") as work:
+            latency = measure(runs, columns, args.rounds, args.iters, Path(work))
+        table = rows(runs, latency, reference, columns)
     with open(folder / "tradeoff.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(table[0]))
         writer.writeheader()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tradeoff import column, markdown
+import csv
+from pathlib import Path
+
+from tradeoff import column, markdown, rows, with_measured_latency
 
 COLUMNS = [("ncnn", 1), ("onnxruntime", 2)]
 
@@ -24,3 +27,19 @@ def test_rows_show_the_start_and_the_seed_spread_only_where_there_are_seeds_to_s
         "| a.yaml@320 | scratch | 2 | 0.350 [0.300-0.400] | 0.500 | 10.0 (1.00x) | 10.0 (1.00x) |"
     )
     assert lines[-1].startswith("| b.yaml+imagenet@320 | imagenet | 1 | 0.200 | 0.500 | 5.0 (0.50x) | 5.0 (0.50x) |")
+
+
+def test_new_seeds_re_use_the_earlier_timing(tmp_path: Path) -> None:
+    earlier = [row("a.yaml@320", "scratch", [0.3], 10.0), row("b.yaml+imagenet@320", "imagenet", [0.2], 5.0)]
+    with open(tmp_path / "tradeoff.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(earlier[0]))
+        writer.writeheader()
+        writer.writerows(earlier)
+    runs = {"a.yaml@320": [], "b.yaml+imagenet@320": []}
+    for model, maps in (("a.yaml@320", [0.3, 0.5]), ("b.yaml+imagenet@320", [0.2])):
+        for value in maps:
+            start = "imagenet" if "+imagenet" in model else ""
+            runs[model].append({"mAP50-95": value, "mAP50": 0.5, "params": 1000, "gflops": 1.0, "start": start})
+    table = with_measured_latency(rows(runs, {}, "a.yaml@320", COLUMNS), tmp_path / "tradeoff.csv")
+    assert table[0]["seeds"] == 2 and table[0]["mAP50-95"] == 0.4 and table[0]["ncnn_1t_ms"] == 10.0
+    assert table[1]["onnxruntime_2t_ratio"] == 0.5 and table[1]["start"] == "imagenet"
