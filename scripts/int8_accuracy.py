@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     with open(folder / "runs.csv", newline="") as f:
         seed0 = {r["model"]: r for r in csv.DictReader(f) if r["seed"] == "0"}
     labels = args.models or [m for m, r in seed0.items() if int(r["imgsz"]) == recipe["imgsz"]]
-    rows = [r for r in earlier_rows(folder) if r["model"] not in labels]  # models measured by an earlier call stay
+    earlier = {r["model"]: r for r in earlier_rows(folder)}  # what an earlier call measured stays, unless re-measured
+    rows = [r for model, r in earlier.items() if model not in labels]
     for label in labels:
         weights, imgsz = seed0[label]["weights"], int(seed0[label]["imgsz"])
-        row = {"model": label, "pytorch": validate(weights, data, imgsz)}
+        row = {**earlier.get(label, {}), "model": label, "pytorch": validate(weights, data, imgsz)}
         for runtime in args.runtimes:
             for precision, export_args in zip(("fp32", "int8"), RUNTIMES[runtime]):
                 work = folder / "int8" / measure.slug(label) / f"{runtime}-{precision}"
