@@ -97,12 +97,18 @@ def with_measured_latency(table: list[dict], earlier: Path) -> list[dict]:
     timing (of seed 0's weights, which more seeds do not change) instead of measuring again."""
     with open(earlier, newline="") as f:
         measured = {row["model"]: row for row in csv.DictReader(f)}
-    out = []
-    for row in table:
-        old = measured.get(row["model"], {})
-        timing = {k: float(v) if v else None for k, v in old.items() if k.endswith(("_ms", "_min", "_max", "_ratio"))}
-        out.append({**row, **{k: v for k, v in timing.items() if not k.startswith("mAP50-95")}})
-    return out
+    timing = ("_ms", "_min", "_max", "_ratio")  # the latency cells; the accuracy ones (mAP50-95_min ...) are new
+    return [
+        {
+            **row,
+            **{
+                k: float(v) if v else None
+                for k, v in measured.get(row["model"], {}).items()
+                if k.endswith(timing) and not k.startswith("mAP")
+            },
+        }
+        for row in table
+    ]
 
 
 def markdown(table: list[dict], recipe: dict, reference: str, columns: list[tuple[str, int]]) -> str:
