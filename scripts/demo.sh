@@ -7,9 +7,11 @@
 #                               be fetched (default ../shared/weights/shufflenetv2_x1_0-onnxzoo-imagenet.pth)
 #   DEMO_EPOCHS, DEMO_FRACTION  how long to train (default 8 epochs on half the training images)
 #   RUNS_DIR=<folder>           where the weights and pictures go (default runs/)
+#   SKIP_SETUP=1                use .venv as it is (the test suite: setup.sh made it, and reinstalling this
+#                               package while other tests run would pull it from under them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+[ "${SKIP_SETUP:-}" = 1 ] || bash scripts/setup.sh
 
 datasets=$(cd "${DATASETS_DIR:-../shared/datasets}" && pwd)
 runs=$(mkdir -p "${RUNS_DIR:-runs}" && cd "${RUNS_DIR:-runs}" && pwd)

@@ -25,6 +25,7 @@ import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
 from models import TASK_DATA  # noqa: E402
 
 CONFIG_DIR = yolo_env.isolate()
+SMOKE_LOSSES = "smoke_losses"  # a test property: the final training losses of a smoke run (test_tasks.py)
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
 
 
@@ -84,9 +85,11 @@ def captured_log() -> Iterator[list[str]]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The final training losses of the smoke runs (test_tasks.py), so CI's log keeps them."""
-    smoke = getattr(sys.modules.get("test_tasks"), "SMOKE_LOSSES", None)
+    """The final training losses of the smoke runs, so CI's log keeps them (read from the test reports, which
+    pytest-xdist carries back from its workers)."""
+    reports = terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+    smoke = sorted(value for r in reports for name, value in r.user_properties if name == SMOKE_LOSSES)
     if smoke:
         terminalreporter.section("smoke-run final training losses (1 epoch, imgsz 64)")
-        for model, losses in smoke.items():
-            terminalreporter.write_line(f"{model}: {losses}")
+        for line in smoke:
+            terminalreporter.write_line(line)

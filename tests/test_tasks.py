@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from models import task_of, with_scale
 
-from conftest import TASK_DATA, run, yolo
+from conftest import SMOKE_LOSSES, TASK_DATA, run, yolo
 from ultralytics_shufflenet.configs import config_names
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,6 @@ def covering_set(names: list[str]) -> list[str]:
 
 # yolov8-shufflenetv2.yaml itself goes through every CLI mode in test_cli.py
 CONFIGS = covering_set([name for name in config_names() if name != "yolov8-shufflenetv2.yaml"])
-SMOKE_LOSSES: dict[str, str] = {}  # config -> final losses, reported by conftest's terminal summary
 
 
 def data_arg(task: str, datasets_dir: Path) -> str:
@@ -56,7 +56,7 @@ def final_losses(run_dir: Path) -> str:
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_stock_cli_trains_then_predicts_and_validates_in_fresh_processes(
-    config: str, datasets_dir: Path, tmp_path: Path
+    config: str, datasets_dir: Path, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     task = task_of(config)
     model = with_scale(config, "n")
@@ -67,7 +67,7 @@ def test_stock_cli_trains_then_predicts_and_validates_in_fresh_processes(
         f"project={tmp_path}", "name=train", cwd=tmp_path,
     )  # fmt: skip
     assert "ultralytics_shufflenet.modules.ShuffleNetV2Stage" in log and "1 epochs completed" in log
-    SMOKE_LOSSES[model] = final_losses(tmp_path / "train")
+    record_property(SMOKE_LOSSES, f"{model}: {final_losses(tmp_path / 'train')}")  # conftest reports it
     best = tmp_path / "train" / "weights" / "best.pt"
     folder = datasets_dir / TASK_DATA[task][0]
     image = (
