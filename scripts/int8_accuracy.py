@@ -3,10 +3,11 @@
 For each trained model (seed 0's weights of compare_accuracy.py's runs) and each runtime: the stock FP32 export and
 the stock INT8 export (calibrated on the model's own training images: ``split=train``, ``--fraction`` of them), each
 validated through Ultralytics' own loader on the val split at the protocol's image size, batch 1, like the PyTorch
-model it came from. Reports mAP50-95 per runtime and the INT8 drop (INT8 minus FP32 in the same runtime). Writes
-int8.md and int8.csv next to the accuracy results.
+model it came from. Reports mAP50-95 per runtime and the INT8 drop (INT8 minus FP32 in the same runtime). With
+``--rounds``, also each export's latency (batch 1, median ms; a runtime's FP32 and INT8 exports interleaved in one
+run, at each of ``--threads``). Writes int8.md and int8.csv next to the accuracy results.
 
-    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--fraction 0.3]
+    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--fraction 0.3] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yolo_env
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", help="labels from runs.csv (default: all at the recipe's image size)")
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
     parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
+    parser.add_argument("--rounds", type=int, default=0, help="latency rounds per export (0: accuracy only)")
+    parser.add_argument("--iters", type=int, default=20, help="timed calls per round (their median is the sample)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
     folder = args.accuracy.resolve()
     yolo_env.isolate(folder / "yolo-config")
@@ -74,21 +79,40 @@ def main(argv: list[str] | None = None) -> int:
         weights, imgsz = seed0[label]["weights"], int(seed0[label]["imgsz"])
         row = {**earlier.get(label, {}), "model": label, "pytorch": validate(weights, data, imgsz)}
         for runtime in args.runtimes:
+            exports = {}
+            for stale in [k for k in row if k.startswith(f"{runtime}_") and "_ms" in k]:  # timing of older exports
+                del row[stale]
             for precision, export_args in zip(("fp32", "int8"), RUNTIMES[runtime]):
                 work = folder / "int8" / measure.slug(label) / f"{runtime}-{precision}"
                 key = f"{runtime}_{precision}"
                 try:
                     shutil.rmtree(work, ignore_errors=True)
-                    exported = export(weights, export_args, data, imgsz, args.fraction, work)
-                    row[key] = validate(exported, data, imgsz)
+                    exports[key] = Path(export(weights, export_args, data, imgsz, args.fraction, work))
+                    row[key] = validate(str(exports[key]), data, imgsz)
                 except Exception as e:
                     measure.log(f"{label} {key}: failed: {measure.describe(e)}")
                     row[key] = None
             measure.log(f"{label} {runtime}: fp32 {row[f'{runtime}_fp32']}, int8 {row[f'{runtime}_int8']}")
+            if args.rounds:
+                row.update(latency(exports, measure.RUNTIMES[runtime].load, imgsz, args, f"{label} {runtime}"))
         rows.append(row)
         write(folder, rows, recipe, args.fraction)
     print((folder / "int8.md").read_text())
     return 0
+
+
+def latency(exports: dict[str, Path], load: Callable, imgsz: int, args: argparse.Namespace, what: str) -> dict:
+    """Median latency (ms) of each export at each thread count, keyed like ``openvino_int8_ms1``."""
+    import measure
+
+    tasks = [
+        measure.latency_task((f"{key}_ms{threads}",), load(path, threads), imgsz, args.iters)
+        for key, path in exports.items()
+        for threads in args.threads
+    ]
+    figures = {task.key: measure.Figure() for task in tasks}
+    measure.run_rounds(tasks, args.rounds, figures, what)
+    return {key: figure.median for (key,), figure in figures.items() if figure.ok}
 
 
 def earlier_rows(folder: Path) -> list[dict]:
@@ -114,6 +138,13 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
         drop = f" ({100 * (int8 - fp32):+.1f})" if fp32 is not None else ""
         return f"{text} / {int8:.3f}{drop}"
 
+    def speed(row: dict, runtime: str) -> str:
+        """FP32 / INT8 ms at each thread count timed, e.g. '17.2 / 9.8 (1 thr); 11.0 / 6.9 (2 thr)'."""
+        times = {k: v for k, v in row.items() if k.startswith(f"{runtime}_") and "_ms" in k and v is not None}
+        counts = sorted({int(k.rsplit("_ms", 1)[1]) for k in times})
+        ms = [[times.get(f"{runtime}_{p}_ms{t}", float("nan")) for p in ("fp32", "int8")] for t in counts]
+        return "; ".join(f"{f:.1f} / {i:.1f} ({t} thr)" for t, (f, i) in zip(counts, ms)) or "not timed"
+
     lines = [
         f"mAP50-95 on {recipe['data']} val ({recipe['imgsz']}px, batch 1) of the protocol's seed-0 models: FP32 export "
         f"/ INT8 export (INT8 minus FP32 in points). INT8 calibrated on {fraction:.0%} of the training images; MNN's "
@@ -125,6 +156,16 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
     ]
     for row in rows:
         lines.append(f"| {row['model']} | {row['pytorch']:.3f} | " + " | ".join(cell(row, r) for r in runtimes) + " |")
+    if any("_ms" in k for row in rows for k in row):
+        lines += [
+            "",
+            "Latency of the same exports, batch 1, median ms, FP32 / INT8 (a runtime's two exports interleaved in one "
+            "run):",
+            "",
+            "| model | " + " | ".join(f"{r} FP32 / INT8 ms" for r in runtimes) + " |",
+            "|---|" + "---|" * len(runtimes),
+        ]
+        lines += [f"| {row['model']} | " + " | ".join(speed(row, r) for r in runtimes) + " |" for row in rows]
     (folder / "int8.md").write_text("\n".join(lines) + "\n")
     with open(folder / "int8.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval=NOT_RUN)

@@ -25,6 +25,8 @@ import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
 from models import TASK_DATA  # noqa: E402
 
 CONFIG_DIR = yolo_env.isolate()
+# torchvision's ShuffleNet V2 1.0x ImageNet weights, offline (never committed; CI has the shared folder too)
+IMAGENET_FILE = ROOT.parent / "shared" / "weights" / "shufflenetv2_x1_0-onnxzoo-imagenet.pth"
 SMOKE_LOSSES = "smoke_losses"  # a test property: the final training losses of a smoke run (test_tasks.py)
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
 

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from conftest import IMAGENET_FILE, ROOT, run
 
 pytestmark = pytest.mark.slow
-
-SHARED_WEIGHTS = ROOT.parent / "shared" / "weights" / "shufflenetv2_x1_0-onnxzoo-imagenet.pth"
 
 
 def demo(tmp_path: Path, **env: str) -> str:
@@ -29,9 +27,9 @@ def demo(tmp_path: Path, **env: str) -> str:
     return run("bash", str(ROOT / "scripts" / "demo.sh"), cwd=tmp_path, env=environment, timeout=1200)
 
 
-@pytest.mark.skipif(not SHARED_WEIGHTS.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
+@pytest.mark.skipif(not IMAGENET_FILE.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
 def test_demo_starts_from_imagenet_and_saves_a_picture_of_its_predictions(tmp_path: Path) -> None:
-    out = demo(tmp_path, IMAGENET_WEIGHTS=str(SHARED_WEIGHTS))
+    out = demo(tmp_path, IMAGENET_WEIGHTS=str(IMAGENET_FILE))
     assert "with 330 tensors from" in out and "Transferred 559/565 items from pretrained weights" in out
     assert (tmp_path / "runs" / "demo" / "weights" / "best.pt").is_file()
     assert (tmp_path / "runs" / "demo-predictions.jpg").stat().st_size > 10_000

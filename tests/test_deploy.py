@@ -1,16 +1,23 @@
 """Edge formats through the stock exporter, loaded back through Ultralytics' own loader, on real images.
 
 CI checks one model of every task in every FP32 edge format against PyTorch, and the recommended detector in every
-format (INT8 included) through ``yolo predict`` and ``yolo val`` as well. ``python scripts/deploy_check.py`` runs the
-same check for every shipped config (its last run is in the README).
+format (INT8 included) through ``yolo predict`` and ``yolo val`` as well (TFLite's detection export: only there); a
+trained one keeps its accuracy in INT8. ``python scripts/deploy_check.py`` runs the same check for every shipped
+config (its last run is in the README).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import deploy_check
+import int8_accuracy
 import pytest
+import yolo_env
+
+from conftest import IMAGENET_FILE, run, yolo
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +32,16 @@ TASK_MODELS = [
     "yolov8n-cls-shufflenetv2.yaml",
 ]
 FP32 = ["ncnn", "mnn", "openvino", "tflite"]
+# TFLite is the slowest conversion (30-45 s): detection's is checked against PyTorch by the stock-CLI test below
+FP32_CASES = [
+    (config, fmt)
+    for config in TASK_MODELS
+    for fmt in FP32
+    if not (fmt == "tflite" and deploy_check.models.task_of(config) == "detect")
+]
 
 
-@pytest.mark.parametrize("fmt", FP32)
-@pytest.mark.parametrize("config", TASK_MODELS)
+@pytest.mark.parametrize(("config", "fmt"), FP32_CASES)
 def test_fp32_export_matches_pytorch_through_ultralytics_loader(
     config: str, fmt: str, datasets_dir: Path, tmp_path: Path
 ) -> None:
@@ -45,3 +58,42 @@ def test_fp32_export_matches_pytorch_through_ultralytics_loader(
 def test_every_format_predicts_and_validates_with_the_stock_cli(fmt: str, datasets_dir: Path, tmp_path: Path) -> None:
     result = deploy_check.check("yolo11n-shufflenetv2-wide.yaml", fmt, datasets_dir, tmp_path)
     assert result.ok, result
+
+
+# The INT8 bound: mAP50-95 points a trained detector may lose in each runtime's stock INT8 export. The goal is 1.0
+# (stock YOLO11n loses 0.9 in OpenVINO and 3.3 in TFLite on african-wildlife, README "INT8 accuracy"). This test's
+# model (0.245) lost 1.1 in OpenVINO and 1.6 in TFLite when the bound was set: the bound leaves room for machine
+# noise and fails on the 6-45 point losses of the unfixed export. It has no dead channels (test_export_form.py
+# covers their folding), so it guards the INT8 path end to end, not that fix.
+INT8_BOUND = {"openvino": 2.0, "tflite": 3.5}
+INT8_IMAGES = 64  # african-wildlife training photos the test's model learns, calibrates on and is validated on
+
+
+@pytest.mark.skipif(not IMAGENET_FILE.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
+def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path, tmp_path: Path) -> None:
+    """The recommended detector, trained from ImageNet until it detects (here: on a few photos, learnt by heart, as
+    CI cannot afford a real training), keeps its accuracy on them through ``export(int8=True)`` in OpenVINO and
+    TFLite, calibrated on the same photos."""
+    folder = yolo_env.writable_datasets(["african-wildlife"], datasets_dir) / "african-wildlife"
+    photos = sorted((folder / "images" / "train").iterdir())[:INT8_IMAGES]
+    (tmp_path / "photos.txt").write_text("".join(f"{p}\n" for p in photos))
+    names = "".join(f"  {i}: {n}\n" for i, n in enumerate(["buffalo", "elephant", "rhino", "zebra"]))
+    data = tmp_path / "photos.yaml"  # one list of photos as both splits
+    data.write_text(f"path: {tmp_path}\ntrain: photos.txt\nval: photos.txt\nnames:\n{names}")
+    model, start, imgsz = "yolo11n-shufflenetv2-wide.yaml", tmp_path / "imagenet.pt", 160
+    run(sys.executable, "-m", "ultralytics_shufflenet.convert", "--model", model, "--out", str(start),
+        str(IMAGENET_FILE), cwd=tmp_path)  # fmt: skip
+    run(
+        yolo(), "train", f"model={model}", f"pretrained={start}", f"data={data}", "epochs=30", f"imgsz={imgsz}",
+        "batch=8", "workers=0", "val=False", "plots=False", "device=cpu", "seed=0", f"project={tmp_path}",
+        "name=train", cwd=tmp_path,
+    )  # fmt: skip
+    weights = str(tmp_path / "train" / "weights" / "last.pt")
+    fp32 = int8_accuracy.validate(weights, str(data), imgsz)
+    assert fp32 > 0.15, f"the trained model is too weak ({fp32:.3f}) to show what INT8 does to it"
+    drops = {}
+    for fmt in INT8_BOUND:
+        exported = int8_accuracy.export(weights, int8_accuracy.RUNTIMES[fmt][1], str(data), imgsz, 1.0, tmp_path)
+        drops[fmt] = 100 * (fp32 - int8_accuracy.validate(exported, str(data), imgsz))
+    print(f"mAP50-95 {fp32:.3f} in PyTorch; INT8 drop in points: {drops}")
+    assert all(drops[fmt] <= bound for fmt, bound in INT8_BOUND.items()), (fp32, drops)
