@@ -27,6 +27,10 @@ from models import TASK_DATA  # noqa: E402
 CONFIG_DIR = yolo_env.isolate()
 # torchvision's ShuffleNet V2 1.0x ImageNet weights, offline (never committed; CI has the shared folder too)
 IMAGENET_FILE = ROOT.parent / "shared" / "weights" / "shufflenetv2_x1_0-onnxzoo-imagenet.pth"
+# tests that need it skip without it, except in CI, where its absence is a failure
+needs_imagenet_file = pytest.mark.skipif(
+    not IMAGENET_FILE.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file"
+)
 SMOKE_LOSSES = "smoke_losses"  # a test property: the final training losses of a smoke run (test_tasks.py)
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
 

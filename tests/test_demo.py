@@ -4,12 +4,11 @@ predictions either way."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from conftest import IMAGENET_FILE, ROOT, run
+from conftest import IMAGENET_FILE, ROOT, needs_imagenet_file, run
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +26,7 @@ def demo(tmp_path: Path, **env: str) -> str:
     return run("bash", str(ROOT / "scripts" / "demo.sh"), cwd=tmp_path, env=environment, timeout=1200)
 
 
-@pytest.mark.skipif(not IMAGENET_FILE.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
+@needs_imagenet_file
 def test_demo_starts_from_imagenet_and_saves_a_picture_of_its_predictions(tmp_path: Path) -> None:
     out = demo(tmp_path, IMAGENET_WEIGHTS=str(IMAGENET_FILE))
     assert "with 330 tensors from" in out and "Transferred 559/565 items from pretrained weights" in out

@@ -8,7 +8,6 @@ config (its last run is in the README).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import int8_accuracy
 import pytest
 import yolo_env
 
-from conftest import IMAGENET_FILE, run, yolo
+from conftest import IMAGENET_FILE, needs_imagenet_file, run, yolo
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +68,7 @@ INT8_BOUND = {"openvino": 2.0, "tflite": 3.5}
 INT8_IMAGES = 64  # african-wildlife training photos the test's model learns, calibrates on and is validated on
 
 
-@pytest.mark.skipif(not IMAGENET_FILE.is_file() and not os.environ.get("CI"), reason="no offline ImageNet file")
+@needs_imagenet_file
 def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path, tmp_path: Path) -> None:
     """The recommended detector, trained from ImageNet until it detects (here: on a few photos, learnt by heart, as
     CI cannot afford a real training), keeps its accuracy on them through ``export(int8=True)`` in OpenVINO and
