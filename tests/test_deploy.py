@@ -60,11 +60,14 @@ def test_every_format_predicts_and_validates_with_the_stock_cli(fmt: str, datase
 
 
 # The INT8 bound: mAP50-95 points a trained detector may lose in each runtime's stock INT8 export. The goal is 1.0
-# (stock YOLO11n loses 0.9 in OpenVINO and 3.3 in TFLite on african-wildlife, README "INT8 accuracy"). This test's
-# model (0.245) lost 1.1 in OpenVINO and 1.6 in TFLite when the bound was set: the bound leaves room for machine
-# noise and fails on the 6-45 point losses of the unfixed export. It has no dead channels (test_export_form.py
-# covers their folding), so it guards the INT8 path end to end, not that fix.
-INT8_BOUND = {"openvino": 2.0, "tflite": 3.5}
+# (stock YOLO11n loses 0.9 in OpenVINO and 2.6-3.3 in TFLite on african-wildlife, README "INT8 accuracy"). This
+# test's model is validated on 64 photos, so its accuracy and drop move with the machine's float sums: trained with
+# mosaic, 0.245 / 0.231 / 0.164 on three runs and drops up to 2.4 (OpenVINO) and 2.5 (TFLite), which failed CI's
+# first bound of 2.0. Without mosaic and with a 1-epoch warm-up it learns the photos better: 0.281 on one thread
+# (drops -0.8 and 1.0) and 0.294 on two (1.1 and 0.8). The bound leaves room for that noise and still fails on the
+# 6-45 point losses of the unfixed export. The model has no dead channels (test_export_form.py covers their
+# folding): it guards the INT8 path end to end.
+INT8_BOUND = {"openvino": 3.5, "tflite": 3.5}
 INT8_IMAGES = 64  # african-wildlife training photos the test's model learns, calibrates on and is validated on
 
 
@@ -84,8 +87,8 @@ def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path
         str(IMAGENET_FILE), cwd=tmp_path)  # fmt: skip
     run(
         yolo(), "train", f"model={model}", f"pretrained={start}", f"data={data}", "epochs=30", f"imgsz={imgsz}",
-        "batch=8", "workers=0", "val=False", "plots=False", "device=cpu", "seed=0", f"project={tmp_path}",
-        "name=train", cwd=tmp_path,
+        "batch=8", "mosaic=0", "warmup_epochs=1", "workers=0", "val=False", "plots=False", "device=cpu", "seed=0",
+        f"project={tmp_path}", "name=train", cwd=tmp_path,
     )  # fmt: skip
     weights = str(tmp_path / "train" / "weights" / "last.pt")
     fp32 = int8_accuracy.validate(weights, str(data), imgsz)
