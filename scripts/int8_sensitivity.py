@@ -52,24 +52,10 @@ def kept_in_float(runtime: str, layers: list[int]):
         finally:
             nncf.quantize = stock
         return
-    from ai_edge_quantizer import qtyping, quantizer, recipe
+    from ultralytics_shufflenet import compat
 
-    stock = quantizer.Quantizer.load_quantization_recipe
-    pattern = rf".*DetectionModel_model/[^/;]+_({alternatives})[/;].*"
-
-    def load(self, *args, **kwargs):
-        stock(self, *args, **kwargs)
-        self.update_quantization_recipe(
-            regex=pattern,
-            operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
-            algorithm_key=recipe.AlgorithmName.NO_QUANTIZE,
-        )
-
-    quantizer.Quantizer.load_quantization_recipe = load
-    try:
+    with compat.litert_int8_kept_in_float([rf".*DetectionModel_model/[^/;]+_({alternatives})[/;].*"]):
         yield
-    finally:
-        quantizer.Quantizer.load_quantization_recipe = stock
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import sys
 
 import pytest
 import torch
@@ -139,3 +141,61 @@ def test_the_exporter_is_wrapped_while_registered_and_restored_after() -> None:
     finally:
         register()
     assert Exporter.__call__.__wrapped__ is compat.STOCK_EXPORT
+
+
+def exporter(fmt: str) -> Exporter:
+    return Exporter(overrides={"format": fmt})
+
+
+@pytest.mark.parametrize(
+    ("config", "fmt", "changed"),
+    [
+        ("yolo11n-shufflenetv2-fast.yaml", "tflite", True),
+        ("yolo11n-shufflenetv2-fast.yaml", "litert", True),
+        ("yolo11n-shufflenetv2-fast.yaml", "openvino", False),
+        ("yolo11n.yaml", "tflite", False),  # stock models quantize as without the plugin
+        ("yolo11n-seg-shufflenetv2.yaml", "tflite", False),  # measured on Detect only
+    ],
+)
+def test_int8_rules_change_the_litert_recipe_of_plugin_detectors_only(config: str, fmt: str, changed: bool) -> None:
+    quantizer = pytest.importorskip("ai_edge_quantizer.quantizer").Quantizer
+    stock = quantizer.load_quantization_recipe
+    with export.int8_rules(YOLO(config).model, exporter(fmt)):
+        assert (quantizer.load_quantization_recipe is not stock) is changed
+    assert quantizer.load_quantization_recipe is stock
+
+
+def test_int8_rules_are_harmless_without_the_litert_quantizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ai_edge_quantizer", None)  # import fails, as on 8.3 installs
+    with export.int8_rules(YOLO("yolo11n-shufflenetv2-fast.yaml").model, exporter("tflite")):
+        pass
+
+
+def test_only_static_int8_recipes_get_the_float_outputs() -> None:
+    recipe = pytest.importorskip("ai_edge_quantizer.recipe")
+    assert compat._int8_activations(recipe.static_wi8_ai8())
+    assert not compat._int8_activations(recipe.static_wi8_ai16())
+    assert not compat._int8_activations(recipe.dynamic_wi8_afp32())
+
+
+# Op names as litert_torch 0.10 writes them for a converted yolo11n-shufflenetv2-wide (head row 17)
+WRAPPER = "ultralytics.utils.export.engine._NormalizeCoords"
+MODULES = f"{WRAPPER}/ultralytics.nn.tasks.DetectionModel_model/ultralytics.nn.modules."
+HEAD, SEQ, CONV = f"{MODULES}head.Detect_17", "torch.nn.modules.container.Sequential", "torch.nn.modules.conv.Conv2d"
+LITERT_NAMES = {
+    f"{HEAD}/{SEQ}_0/{CONV}_2;4": True,  # a box branch's output conv
+    f"{HEAD}/{SEQ}_2/{CONV}_2;7": True,  # a class branch's output conv
+    f"{HEAD}/ultralytics.nn.modules.block.DFL_dfl;3": True,
+    f"{HEAD};21": True,  # decoding, concats, sigmoid
+    f"{WRAPPER};1": True,  # coordinate scaling
+    f"{HEAD}/{SEQ}_0/ultralytics.nn.modules.conv.Conv_1/{CONV}_conv;2": False,  # the branches' inner convs stay INT8
+    f"{HEAD}/{SEQ}_1/{SEQ}_0/ultralytics.nn.modules.conv.DWConv_0/{CONV}_conv;2": False,
+    f"{MODULES}block.C3k2_16/ultralytics.nn.modules.conv.Conv_cv2/{CONV}_conv;2": False,
+    f"{MODULES}conv.Concat_15;": False,
+}
+
+
+def test_the_float_patterns_pick_the_detect_outputs_by_their_litert_names() -> None:
+    patterns = compat.litert_detect_outputs(YOLO("yolo11n-shufflenetv2-wide.yaml").model.model[-1])
+    for name, in_float in LITERT_NAMES.items():
+        assert any(re.search(p, name) for p in patterns) is in_float, name

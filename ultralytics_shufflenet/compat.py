@@ -204,6 +204,66 @@ def restoring_default_activation() -> Iterator[None]:
         Conv.default_act = saved
 
 
+# --- LiteRT's INT8 recipe ------------------------------------------------------------------------------------------
+# ultralytics/engine/exporter.py: ``Exporter.args.format`` is the format asked for ("tflite" is exported as "litert").
+# ultralytics/utils/export/litert.py (8.4 releases; 8.3 converts TFLite through onnx2tf and never gets here):
+# ``torch2litert`` converts with litert_torch, which names every op after its module path (``.._model/ultralytics.
+# nn.modules.head.Detect_23/torch.nn.modules.container.Sequential_0/torch.nn.modules.conv.Conv2d_2;4``; ops outside
+# any submodule as ``..Detect_23;17``; the coordinate scaling it wraps the model in as ``.._NormalizeCoords;1``). For
+# INT8 it calls ai_edge_quantizer's ``Quantizer.load_quantization_recipe(recipe.static_wi8_ai8())``, then adds its own
+# rules; the quantizer applies the last rule matching an op (``re.search`` on its name).
+def exports_litert(exporter: Any) -> bool:
+    return str(getattr(exporter.args, "format", "")).lower() in {"tflite", "litert"}
+
+
+def litert_detect_outputs(head: nn.Module) -> list[str]:
+    """LiteRT op-name patterns of a Detect head's last conv in every box and class branch, and of every op after
+    them (concats, DFL, box decoding, sigmoid, coordinate scaling)."""
+    name = rf"\.{type(head).__name__}_{head.i}"
+    last = "|".join(sorted({str(len(branch[0]) - 1) for branch in (head.cv2, head.cv3)}))
+    return [
+        rf"^(?!.*Sequential_).*{name}[;/]",
+        rf"{name}/[^/;]*Sequential_\d+/[^/;]*\.Conv2d_({last})(;|$)",
+        r"\._NormalizeCoords;\d+$",
+    ]
+
+
+@contextmanager
+def litert_int8_kept_in_float(patterns: list[str]) -> Iterator[None]:
+    """During the block, LiteRT INT8 exports (INT8 activations) leave the ops matching ``patterns`` in float; other
+    recipes, and exports without ai_edge_quantizer installed, are unchanged."""
+    try:
+        from ai_edge_quantizer import qtyping, quantizer, recipe
+    except ImportError:
+        yield
+        return
+    stock = quantizer.Quantizer.load_quantization_recipe
+
+    def load(self: Any, quantization_recipe: Any, *args: Any, **kwargs: Any) -> None:
+        stock(self, quantization_recipe, *args, **kwargs)
+        if _int8_activations(quantization_recipe):
+            for pattern in patterns:
+                self.update_quantization_recipe(
+                    regex=pattern,
+                    operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+                    algorithm_key=recipe.AlgorithmName.NO_QUANTIZE,
+                )
+
+    quantizer.Quantizer.load_quantization_recipe = load
+    try:
+        yield
+    finally:
+        quantizer.Quantizer.load_quantization_recipe = stock
+
+
+def _int8_activations(quantization_recipe: Any) -> bool:
+    """Whether an ai_edge_quantizer recipe (a list of rules) quantizes activations to 8 bits somewhere."""
+    rules = quantization_recipe if isinstance(quantization_recipe, list) else []
+    return any(
+        ((rule.get("op_config") or {}).get("activation_tensor_config") or {}).get("num_bits") == 8 for rule in rules
+    )
+
+
 # --- Checkpoints ------------------------------------------------------------------------------------------------
 # Ultralytics pickles whole models; under ULTRALYTICS_SAFE_LOAD=1 it loads them with torch.load(weights_only=True),
 # which refuses classes outside torch's allow-list.

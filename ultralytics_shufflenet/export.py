@@ -2,7 +2,7 @@
 conditioned for their INT8 quantizers. Only the copy the exporter traces takes this form: the model, its state dict
 (so ImageNet weights load one to one) and eager PyTorch inference are untouched.
 
-Two rules, both measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivity.py``):
+Three rules, all measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivity.py``):
 
 - **Padded branch widths.** ShuffleNet V2's widths are not multiples of 8: at 1.0x a stage-2 branch is 58 channels
   wide, at 2.0x 122. The runtimes' fast convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout,
@@ -18,20 +18,29 @@ Two rules, both measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivi
   ``eps=1e-5``: a filter of 78 became 24,843 in one trained model, and when INT8 rounding lets the dead ReLU leak a
   step, that weight turns the step into an error that swamped the layer (OpenVINO INT8 mAP50-95 0.58 -> 0.14). Such
   a channel is exported as what it computed on every input it was trained on: a zero filter and its bias.
+- **Detect's outputs in float in TFLite INT8.** Kept in float one part at a time, the stock Detect head is where
+  TFLite INT8 loses a trained model's accuracy (the whole head: -4.4 -> -1.6 points of mAP50-95; any part of the
+  backbone or neck: at most 1 point back), and within the head its last conv per branch and everything after it
+  (DFL, decoding, concats: one INT8 scale for box and class logits): -3.0 / -3.7 -> -1.7 / -1.3 on ``-wide`` /
+  ``-fast``. So a detector with plugin layers exports those ops in float under ai_edge_quantizer's static INT8
+  recipe; stock models export as without the plugin.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
 
 import torch
 from torch import nn
-from ultralytics.nn.modules import Conv
+from ultralytics.nn.modules import Conv, Detect
 
 from . import compat
 from .modules import ImageNetBatchNorm2d, ShuffleNetV2
 
-__all__ = ("DEAD_VARIANCE", "LANES", "export_form", "fold_dead_channels", "pad_branch_widths")
+__all__ = ("DEAD_VARIANCE", "LANES", "export_form", "fold_dead_channels", "int8_rules", "pad_branch_widths")
 
 # Channels per block of the runtimes' SIMD kernels: 8 float32 lanes of AVX2 (NCNN, ONNX Runtime's NCHWc); multiples
 # of 8 also suit ARM's 4-lane packs.
@@ -111,9 +120,26 @@ def export_form(model: nn.Module) -> nn.Module:
     """The model as the exporter should trace it: a fused copy with dead channels folded and padded branch widths, if
     it has plugin layers those rules change; else the model itself, untouched (stock models export exactly as without
     the plugin)."""
-    if not any(isinstance(m, ImageNetBatchNorm2d) for m in model.modules()):
+    if not has_plugin_layers(model):
         return model
     form = copy.deepcopy(model).eval().float()  # the exporter's order: float32 first, then fuse
     folded = fold_dead_channels(form)
     form = compat.fuse(form)
     return form if pad_branch_widths(form) or folded else model
+
+
+def has_plugin_layers(model: nn.Module) -> bool:
+    return any(isinstance(m, ImageNetBatchNorm2d) for m in model.modules())
+
+
+@contextmanager
+def int8_rules(model: nn.Module, exporter: Any) -> Iterator[None]:
+    """During the block, the exporter quantizes a plugin detector as measured best: in TFLite (LiteRT) INT8, its
+    Detect head's output convs and everything after them stay in float. Other models and formats: no change."""
+    head = model.model[-1] if has_plugin_layers(model) and isinstance(model.model, nn.Sequential) else None
+    if type(head) is Detect and compat.exports_litert(exporter):
+        rule = compat.litert_int8_kept_in_float(compat.litert_detect_outputs(head))
+    else:
+        rule = nullcontext()
+    with rule:
+        yield

@@ -20,7 +20,7 @@ from typing import Any
 from torch import nn
 
 from . import compat, configs, modules
-from .export import export_form
+from .export import export_form, int8_rules
 from .modules import PLUGIN_LAYERS, is_int
 
 __all__ = ("CHECKPOINT_CLASSES", "is_registered", "register", "unregister")
@@ -175,8 +175,10 @@ def check_yaml(file: Any, *args: Any, **kwargs: Any) -> Any:
 
 @functools.wraps(compat.STOCK_EXPORT)
 def export(self: Any, model: nn.Module, *args: Any, **kwargs: Any) -> Any:
-    """Stock ``Exporter.__call__`` that traces plugin models in their export form (see ``export``)."""
-    return compat.STOCK_EXPORT(self, export_form(model), *args, **kwargs)
+    """Stock ``Exporter.__call__`` that traces plugin models in their export form and quantizes them by the plugin's
+    INT8 rules (see ``export``)."""
+    with int8_rules(model, self):
+        return compat.STOCK_EXPORT(self, export_form(model), *args, **kwargs)
 
 
 def is_registered() -> bool:
