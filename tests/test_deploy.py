@@ -72,10 +72,12 @@ INT8_IMAGES = 64  # african-wildlife training photos the test's model learns, ca
 
 
 @needs_imagenet_file
-def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path, tmp_path: Path) -> None:
+def test_int8_export_of_a_trained_detector_keeps_its_accuracy(
+    datasets_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recommended detector, trained from ImageNet until it detects (here: on a few photos, learnt by heart, as
     CI cannot afford a real training), keeps its accuracy on them through ``export(int8=True)`` in OpenVINO and
-    TFLite, calibrated on the same photos."""
+    TFLite, calibrated on the same photos, with the plugin's INT8 rules in effect."""
     folder = yolo_env.writable_datasets(["african-wildlife"], datasets_dir) / "african-wildlife"
     photos = sorted((folder / "images" / "train").iterdir())[:INT8_IMAGES]
     (tmp_path / "photos.txt").write_text("".join(f"{p}\n" for p in photos))
@@ -93,6 +95,7 @@ def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path
     weights = str(tmp_path / "train" / "weights" / "last.pt")
     fp32 = int8_accuracy.validate(weights, str(data), imgsz)
     assert fp32 > 0.15, f"the trained model is too weak ({fp32:.3f}) to show what INT8 does to it"
+    ranges = record_nncf_ranges(monkeypatch)
     drops = {}
     for fmt in INT8_BOUND:
         exported = int8_accuracy.export(weights, int8_accuracy.RUNTIMES[fmt][1], str(data), imgsz, 1.0, tmp_path)
@@ -100,6 +103,7 @@ def test_int8_export_of_a_trained_detector_keeps_its_accuracy(datasets_dir: Path
         if fmt == "tflite":
             assert_detect_outputs_in_float(exported)
     print(f"mAP50-95 {fp32:.3f} in PyTorch; INT8 drop in points: {drops}")
+    assert ranges == ["HISTOGRAM"], ranges  # the plugin's OpenVINO rule reached the stock exporter's NNCF call
     assert all(drops[fmt] <= bound for fmt, bound in INT8_BOUND.items()), (fp32, drops)
 
 
@@ -113,3 +117,20 @@ def assert_detect_outputs_in_float(tflite_file: str) -> None:
     outputs = {dtype for name, dtype in tensors if ".Detect_" in name and ".Conv2d_2;" in name}
     backbone = {dtype for name, dtype in tensors if ".ShuffleNetV2" in name}
     assert outputs == {"float32"} and "int8" in backbone, (outputs, backbone)
+
+
+def record_nncf_ranges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The activation range estimator of every ``nncf.quantize`` call from now on, by its name in NNCF's presets."""
+    import nncf
+    from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+    presets = [(k, v) for k, v in vars(RangeEstimatorParametersSet).items() if k.isupper()]
+    stock, seen = nncf.quantize, []
+
+    def quantize(*args, advanced_parameters=None, **kwargs):
+        estimator = getattr(advanced_parameters, "activations_range_estimator_params", None)
+        seen.append(next((name for name, preset in presets if preset == estimator), "NNCF's default"))
+        return stock(*args, advanced_parameters=advanced_parameters, **kwargs)
+
+    monkeypatch.setattr(nncf, "quantize", quantize)
+    return seen

@@ -143,8 +143,8 @@ def test_the_exporter_is_wrapped_while_registered_and_restored_after() -> None:
     assert Exporter.__call__.__wrapped__ is compat.STOCK_EXPORT
 
 
-def exporter(fmt: str) -> Exporter:
-    return Exporter(overrides={"format": fmt})
+def exporter(fmt: str, **overrides: object) -> Exporter:
+    return Exporter(overrides={"format": fmt, **overrides})
 
 
 @pytest.mark.parametrize(
@@ -165,9 +165,42 @@ def test_int8_rules_change_the_litert_recipe_of_plugin_detectors_only(config: st
     assert quantizer.load_quantization_recipe is stock
 
 
-def test_int8_rules_are_harmless_without_the_litert_quantizer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ai_edge_quantizer", None)  # import fails, as on 8.3 installs
-    with export.int8_rules(YOLO("yolo11n-shufflenetv2-fast.yaml").model, exporter("tflite")):
+@pytest.mark.parametrize(
+    ("config", "overrides", "changed"),
+    [
+        ("yolo11n-shufflenetv2-fast.yaml", {"int8": True}, True),
+        ("yolov8n-cls-shufflenetv2.yaml", {"int8": True}, True),  # activation ranges: every plugin model
+        ("yolo11n-shufflenetv2-fast.yaml", {}, False),  # FP32
+        ("yolo11n.yaml", {"int8": True}, False),
+    ],
+)
+def test_int8_rules_change_nncf_ranges_of_plugin_models_only(config: str, overrides: dict, changed: bool) -> None:
+    nncf = pytest.importorskip("nncf")
+    stock = nncf.quantize
+    with export.int8_rules(YOLO(config).model, exporter("openvino", **overrides)):
+        assert (nncf.quantize is not stock) is changed
+    assert nncf.quantize is stock
+
+
+def test_nncf_gets_histogram_ranges_unless_the_caller_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    nncf = pytest.importorskip("nncf")
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+    from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+    calls = []
+    monkeypatch.setattr(nncf, "quantize", lambda *args, **kwargs: calls.append(kwargs.get("advanced_parameters")))
+    own = AdvancedQuantizationParameters(disable_bias_correction=True)
+    with compat.nncf_histogram_ranges():
+        nncf.quantize(model=None, calibration_dataset=None)
+        nncf.quantize(model=None, calibration_dataset=None, advanced_parameters=own)
+    assert calls[0].activations_range_estimator_params == RangeEstimatorParametersSet.HISTOGRAM
+    assert calls[1] is own
+
+
+@pytest.mark.parametrize(("module", "fmt"), [("ai_edge_quantizer", "tflite"), ("nncf", "openvino")])
+def test_int8_rules_are_harmless_without_the_quantizer(module: str, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # its import fails, as without the edge extras
+    with export.int8_rules(YOLO("yolo11n-shufflenetv2-fast.yaml").model, exporter(fmt, int8=True)):
         pass
 
 

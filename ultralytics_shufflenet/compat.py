@@ -204,6 +204,45 @@ def restoring_default_activation() -> Iterator[None]:
         Conv.default_act = saved
 
 
+# --- NNCF's INT8 call (OpenVINO) ------------------------------------------------------------------------------------
+# ultralytics/utils/export/openvino.py (8.4) and ``Exporter.export_openvino`` (8.3) ``import nncf`` and call
+# ``nncf.quantize(model=..., calibration_dataset=..., preset=MIXED, ignored_scope=...)`` without
+# ``advanced_parameters``, looking the function up at call time; INT8 is ``Exporter.args.quantize == 8`` in 8.4
+# (``int8=True`` is mapped onto it) and ``Exporter.args.int8`` in 8.3.
+def exports_openvino_int8(exporter: Any) -> bool:
+    args = exporter.args
+    int8 = bool(getattr(args, "int8", False)) or getattr(args, "quantize", None) == 8
+    return str(getattr(args, "format", "")).lower() == "openvino" and int8
+
+
+@contextmanager
+def nncf_histogram_ranges() -> Iterator[None]:
+    """During the block, NNCF's post-training INT8 sets activation ranges from histograms of the calibration data
+    (``RangeEstimatorParametersSet.HISTOGRAM``) instead of its default statistics, unless the caller picks its own
+    ``advanced_parameters``; without NNCF installed, nothing changes."""
+    try:
+        import nncf
+        from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+    except ImportError:
+        yield
+        return
+    stock = nncf.quantize
+
+    def quantize(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("advanced_parameters") is None:
+            kwargs["advanced_parameters"] = AdvancedQuantizationParameters(
+                activations_range_estimator_params=RangeEstimatorParametersSet.HISTOGRAM
+            )
+        return stock(*args, **kwargs)
+
+    nncf.quantize = quantize
+    try:
+        yield
+    finally:
+        nncf.quantize = stock
+
+
 # --- LiteRT's INT8 recipe ------------------------------------------------------------------------------------------
 # ultralytics/engine/exporter.py: ``Exporter.args.format`` is the format asked for ("tflite" is exported as "litert").
 # ultralytics/utils/export/litert.py (8.4 releases; 8.3 converts TFLite through onnx2tf and never gets here):
