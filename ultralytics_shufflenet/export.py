@@ -133,6 +133,7 @@ def export_form(model: nn.Module) -> nn.Module:
 
 
 def has_plugin_layers(model: nn.Module) -> bool:
+    """Whether a model holds the plugin's layers: only those get the export form and the INT8 rules."""
     return any(isinstance(m, ImageNetBatchNorm2d) for m in model.modules())
 
 
