@@ -182,6 +182,14 @@ def test_int8_rules_change_nncf_ranges_of_plugin_models_only(config: str, overri
     assert nncf.quantize is stock
 
 
+def test_int8_rules_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    nncf = pytest.importorskip("nncf")
+    stock = nncf.quantize
+    monkeypatch.setenv(export.INT8_RULES_ENV, "0")
+    with export.int8_rules(YOLO("yolo11n-shufflenetv2-fast.yaml").model, exporter("openvino", int8=True)):
+        assert nncf.quantize is stock
+
+
 def test_nncf_gets_histogram_ranges_unless_the_caller_chose(monkeypatch: pytest.MonkeyPatch) -> None:
     nncf = pytest.importorskip("nncf")
     from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters

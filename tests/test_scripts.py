@@ -200,3 +200,22 @@ def test_int8_sensitivity_keeps_the_named_part_in_float(
         for scope in ("nothing-the-stock-call", "head-Detect")
     }
     assert 0 < quantized["head-Detect"] < quantized["nothing-the-stock-call"]  # the head's convs stayed float
+
+
+def test_int8_options_measure_each_variant_with_the_plugin_rules_off(
+    tmp_path: Path, home: dict[str, str], datasets_dir: Path
+) -> None:
+    torch.manual_seed(0)
+    weights = tmp_path / "fast.pt"
+    from ultralytics import YOLO
+
+    YOLO("yolo11n-shufflenetv2-fast.yaml").save(weights)
+    out = tmp_path / "options"
+    args = [str(weights), "--data", "coco8.yaml", "--datasets", str(datasets_dir), "--imgsz", "64", "--fraction", "1"]
+    args += ["--runtime", "openvino", "--variants", "stock", "MINMAX", "--out", str(out)]
+    run_script("int8_options.py", *args, cwd=tmp_path, env=home)
+    report = (out / "options.md").read_text()
+    assert "| stock |" in report and "| MINMAX |" in report
+    # the variants reached NNCF: other ranges, other FakeQuantize limits in the IR (the rules off: stock is NNCF's own)
+    ir = {v: b"".join(f.read_bytes() for f in sorted((out / v).rglob("*.bin"))) for v in ("stock", "MINMAX")}
+    assert ir["stock"] and ir["stock"] != ir["MINMAX"]

@@ -33,6 +33,7 @@ Four rules, all measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivi
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -43,6 +44,9 @@ from ultralytics.nn.modules import Conv, Detect
 
 from . import compat
 from .modules import ImageNetBatchNorm2d, ShuffleNetV2
+
+# Set to 0 to export plugin models with the quantizers' own settings (the export form itself stays).
+INT8_RULES_ENV = "ULTRALYTICS_SHUFFLENET_INT8_RULES"
 
 __all__ = ("DEAD_VARIANCE", "LANES", "export_form", "fold_dead_channels", "int8_rules", "pad_branch_widths")
 
@@ -141,9 +145,9 @@ def has_plugin_layers(model: nn.Module) -> bool:
 def int8_rules(model: nn.Module, exporter: Any) -> Iterator[None]:
     """During the block, the exporter quantizes a plugin model as measured best: OpenVINO INT8 with histogram
     activation ranges; TFLite (LiteRT) INT8 of a detector with its Detect head's output convs and everything after
-    them in float. Stock models, and every other format: no change."""
+    them in float. Stock models, every other format, and ``INT8_RULES_ENV=0``: no change."""
     with ExitStack() as rules:
-        if has_plugin_layers(model):
+        if has_plugin_layers(model) and os.environ.get(INT8_RULES_ENV, "1") != "0":
             if compat.exports_openvino_int8(exporter):
                 rules.enter_context(compat.nncf_histogram_ranges())
             head = model.model[-1] if isinstance(getattr(model, "model", None), nn.Sequential) else None

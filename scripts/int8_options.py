@@ -1,0 +1,143 @@
+"""INT8 accuracy of one trained model under each quantizer option: the measurement behind the plugin's INT8 rules.
+
+Each variant changes one thing in the stock INT8 call of its runtime, with the plugin's own INT8 rules switched off
+(``ULTRALYTICS_SHUFFLENET_INT8_RULES=0``), so ``stock`` is what the quantizer does by itself:
+
+- openvino: NNCF's activation range estimator (a ``RangeEstimatorParametersSet`` name: ``HISTOGRAM`` is the shipped
+  rule) or ``full-bias-correction`` (``fast_bias_correction=False``);
+- tflite: parts of the Detect head left in float: ``decoding`` (the ops after its output convs), ``outputs`` (those
+  and the output convs: the shipped rule), ``head`` (all of it).
+
+Every export is validated through Ultralytics' loader on the val split, batch 1, like int8_accuracy.py.
+
+    python scripts/int8_options.py <last.pt> --runtime openvino --variants stock HISTOGRAM MINMAX
+
+Writes options.md and options.csv to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import yolo_env
+
+VARIANTS = {
+    "openvino": ["stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE"],
+    "tflite": ["stock", "decoding", "outputs", "head"],
+}
+
+
+@contextmanager
+def nncf_option(variant: str):
+    """During the block, Ultralytics' ``nncf.quantize`` call gets the variant's keyword."""
+    import nncf
+    from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
+    from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+    if variant == "stock":
+        extra = {}
+    elif variant == "full-bias-correction":
+        extra = {"fast_bias_correction": False}
+    else:
+        ranges = getattr(RangeEstimatorParametersSet, variant)
+        extra = {"advanced_parameters": AdvancedQuantizationParameters(activations_range_estimator_params=ranges)}
+    stock = nncf.quantize
+    nncf.quantize = lambda *args, **kwargs: stock(*args, **{**kwargs, **extra})
+    try:
+        yield
+    finally:
+        nncf.quantize = stock
+
+
+def litert_float_part(variant: str, head) -> list[str]:
+    """LiteRT op-name patterns of the variant's part of the Detect head."""
+    from ultralytics_shufflenet import compat
+
+    outputs = compat.litert_detect_outputs(head)
+    return {
+        "stock": [],
+        "decoding": [p for p in outputs if "Conv2d" not in p],
+        "outputs": outputs,
+        "head": [rf"\.{type(head).__name__}_{head.i}[;/]", *[p for p in outputs if "Coords" in p]],
+    }[variant]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("weights", type=Path, help="a trained checkpoint")
+    parser.add_argument("--runtime", required=True, choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", help="default: every variant of the runtime")
+    parser.add_argument("--data", default="african-wildlife.yaml", help="stock data name or YAML path")
+    parser.add_argument("--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="folder holding the data")
+    parser.add_argument("--imgsz", type=int, default=320)
+    parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
+    parser.add_argument("--out", type=Path, default=Path("runs/int8-options"))
+    args = parser.parse_args(argv)
+    variants = args.variants or VARIANTS[args.runtime]
+    unknown = [v for v in variants if v not in VARIANTS[args.runtime]]
+    if unknown:
+        parser.error(f"{unknown} are not {args.runtime} variants; choose from {VARIANTS[args.runtime]}")
+    out = args.out.resolve()
+    yolo_env.isolate(out / "yolo-config")
+    os.environ["ULTRALYTICS_SHUFFLENET_INT8_RULES"] = "0"
+    import logging
+
+    import measure
+    from int8_accuracy import validate
+    from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_shufflenet import compat
+
+    LOGGER.setLevel(logging.WARNING)
+    data = args.data
+    if not Path(data).is_file():  # a stock name: a writable copy (label caches), by path in this process
+        stem = Path(data).stem
+        yolo_env.writable_datasets([stem], out / "datasets", args.datasets)
+        data = str(out / "datasets" / stem / f"{stem}.yaml")
+    weights = str(args.weights.resolve())
+
+    def copied(folder: Path) -> str:
+        """The weights in their own folder: the exporter writes next to the checkpoint it exports."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return shutil.copy(weights, folder / Path(weights).name)
+
+    fp32 = validate(str(YOLO(copied(out / "fp32")).export(format=args.runtime, imgsz=args.imgsz)), data, args.imgsz)
+    rows = []
+    for variant in variants:
+        if args.runtime == "openvino":
+            option = nncf_option(variant)
+        else:
+            option = compat.litert_int8_kept_in_float(litert_float_part(variant, YOLO(weights).model.model[-1]))
+        with option:
+            exported = YOLO(copied(out / measure.slug(variant))).export(
+                format=args.runtime, int8=True, data=data, split="train", fraction=args.fraction, imgsz=args.imgsz
+            )
+        int8 = validate(str(exported), data, args.imgsz)
+        measure.log(f"{args.runtime} {variant}: FP32 {fp32:.4f}, INT8 {int8:.4f}")
+        rows.append({"runtime": args.runtime, "variant": variant, "fp32": fp32, "int8": int8})
+    with open(out / "options.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        f"INT8 options for {weights}: mAP50-95 on {args.data} val ({args.imgsz}px, batch 1), the plugin's INT8 rules "
+        f"off, calibrated on {args.fraction:.0%} of the training images; FP32 {args.runtime} export: {fp32:.3f}.",
+        "",
+        f"| {args.runtime} variant | INT8 (drop) |",
+        "|---|---|",
+        *[f"| {r['variant']} | {r['int8']:.3f} ({100 * (r['int8'] - fp32):+.1f}) |" for r in rows],
+    ]
+    (out / "options.md").write_text("\n".join(lines) + "\n")
+    print((out / "options.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
