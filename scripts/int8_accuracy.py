@@ -37,6 +37,23 @@ def validate(weights: str, data: str, imgsz: int) -> float:
     return float(metrics.box.map)
 
 
+def data_path(data: str, datasets: Path, out: Path) -> str:
+    """A data YAML by path; a stock name becomes a writable copy under ``out`` (its label caches are written)."""
+    if Path(data).is_file():
+        return data
+    stem = Path(data).stem
+    yolo_env.writable_datasets([stem], out / "datasets", datasets)
+    return str(out / "datasets" / stem / f"{stem}.yaml")
+
+
+def copied(weights: str, folder: Path) -> str:
+    """The weights in their own folder: the exporter writes next to the checkpoint it exports."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return shutil.copy(weights, folder / Path(weights).name)
+
+
 def export(weights: str, args: dict, data: str, imgsz: int, fraction: float, folder: Path) -> str:
     import measure
     from ultralytics import YOLO

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,26 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     import measure
-    from int8_accuracy import validate
+    from int8_accuracy import copied, data_path, validate
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
 
     from ultralytics_shufflenet import compat
 
     LOGGER.setLevel(logging.WARNING)
-    data = args.data
-    if not Path(data).is_file():  # a stock name: a writable copy (label caches), by path in this process
-        stem = Path(data).stem
-        yolo_env.writable_datasets([stem], out / "datasets", args.datasets)
-        data = str(out / "datasets" / stem / f"{stem}.yaml")
+    data = data_path(args.data, args.datasets, out)
     weights = str(args.weights.resolve())
-
-    def copied(folder: Path) -> str:
-        """The weights in their own folder: the exporter writes next to the checkpoint it exports."""
-        folder.mkdir(parents=True, exist_ok=True)
-        return shutil.copy(weights, folder / Path(weights).name)
-
-    fp32 = validate(str(YOLO(copied(out / "fp32")).export(format=args.runtime, imgsz=args.imgsz)), data, args.imgsz)
+    fp32 = YOLO(copied(weights, out / "fp32")).export(format=args.runtime, imgsz=args.imgsz)
+    fp32 = validate(str(fp32), data, args.imgsz)
     rows = []
     for variant in variants:
         if args.runtime == "openvino":
@@ -116,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             option = compat.litert_int8_kept_in_float(litert_float_part(variant, YOLO(weights).model.model[-1]))
         with option:
-            exported = YOLO(copied(out / measure.slug(variant))).export(
+            exported = YOLO(copied(weights, out / measure.slug(variant))).export(
                 format=args.runtime, int8=True, data=data, split="train", fraction=args.fraction, imgsz=args.imgsz
             )
         int8 = validate(str(exported), data, args.imgsz)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,36 +73,27 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     import measure
-    from int8_accuracy import validate
+    from int8_accuracy import copied, data_path, validate
     from profile_parts import cut
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
 
     LOGGER.setLevel(logging.WARNING)
-    data = args.data
-    if not Path(data).is_file():  # a stock name: a writable copy (label caches), by path in this process
-        stem = Path(data).stem
-        yolo_env.writable_datasets([stem], out / "datasets", args.datasets)
-        data = str(out / "datasets" / stem / f"{stem}.yaml")
+    data = data_path(args.data, args.datasets, out)
     weights = str(args.weights.resolve())
     parts = [(name, indices) for name, indices in cut(YOLO(weights).model) if not args.parts or name in args.parts]
     scopes = [("nothing (the stock call)", []), *parts]
 
-    def copied(folder: Path) -> str:
-        """The weights in their own folder: the exporter writes next to the checkpoint it exports."""
-        folder.mkdir(parents=True, exist_ok=True)
-        return shutil.copy(weights, folder / Path(weights).name)
-
     rows = []
     for runtime in args.runtimes:
         folder = out / runtime
-        fp32 = YOLO(copied(folder / "fp32")).export(format=runtime, imgsz=args.imgsz, batch=1)
+        fp32 = YOLO(copied(weights, folder / "fp32")).export(format=runtime, imgsz=args.imgsz, batch=1)
         fp32 = validate(str(fp32), data, args.imgsz)
         for name, layers in scopes:
             work = folder / measure.slug(name)
             try:
                 with kept_in_float(runtime, layers):
-                    exported = YOLO(copied(work)).export(
+                    exported = YOLO(copied(weights, work)).export(
                         format=runtime, int8=True, data=data, split="train", fraction=args.fraction, imgsz=args.imgsz
                     )
                 int8 = validate(str(exported), data, args.imgsz)
