@@ -9,7 +9,9 @@ The sum of the parts is printed next to the whole model's stock export, which it
 Each ShuffleNet model is measured in every form asked for: as the stock exporter would trace it without this package's
 export form (``paper``: fused, the paper's widths), in the export form that ``model.export()`` now traces (``export``:
 branch widths padded to multiples of 8, see ``ultralytics_shufflenet/export.py``), or padded to another multiple
-(``pad4``, ``pad16``: the alternatives the export form was chosen against).
+(``pad4``, ``pad16``: the alternatives the export form was chosen against), or with only the export form's box
+decoding by reductions (``reductions``: the paper's widths; asked for, stock models are measured with it too, which
+shows what that rule alone would give them).
 
     python scripts/profile_parts.py --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml --threads 1 2
 
@@ -30,7 +32,9 @@ from pathlib import Path
 import yolo_env
 
 RUNTIMES = ("onnxruntime", "ncnn")
-FORMS = {"paper": None, "export": 8, "pad4": 4, "pad16": 16}  # form -> branch widths padded to a multiple of
+FORMS = {"paper": None, "export": 8, "pad4": 4, "pad16": 16, "reductions": None}  # form -> padded to a multiple of
+DECODED_BY_REDUCTIONS = ("export", "reductions")  # in the formats of export.EXPECTATION_FORMATS
+FORMATS = {"onnxruntime": "onnx", "ncnn": "ncnn"}
 WHOLE = "whole model (its model.export())"
 
 
@@ -97,8 +101,10 @@ def prepared(config: str, form: str, runtime: str):  # -> a fused DetectionModel
     model = compat.fused_copy(YOLO(config).model)
     if FORMS.get(form):
         export.pad_branch_widths(model, FORMS[form])
+    if form in DECODED_BY_REDUCTIONS and FORMATS[runtime] in export.EXPECTATION_FORMATS:
+        export.decode_by_reductions(model)
     head = model.model[-1]
-    head.export, head.format, head.dynamic = True, {"onnxruntime": "onnx"}.get(runtime, runtime), False
+    head.export, head.format, head.dynamic = True, FORMATS[runtime], False
     return model
 
 
@@ -184,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
     tasks, rows, order = [], [], []  # order: every figure's key, in model and layer order
     for config in args.models:
-        forms = args.forms if "shufflenet" in config else ("stock",)
+        forms = args.forms if "shufflenet" in config else ("stock", *(f for f in args.forms if f == "reductions"))
         for form in forms:
             for runtime in args.runtimes:
                 model = prepared(config, form, runtime)

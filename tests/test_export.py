@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from deploy_check import TOLERANCE, flat, load_images, pytorch_outputs, task_images
@@ -59,6 +60,9 @@ def test_static_onnx(checkpoint: Path, datasets_dir: Path) -> None:
     path = YOLO(checkpoint).export(format="onnx", imgsz=320)
     x = real_images(checkpoint, datasets_dir, 320, 1)
     assert_matches(onnx_run(path, x), pytorch_outputs(checkpoint, x))
+    # Boxes are decoded by reductions (export.BinExpectation), not by the stock DFL's softmax
+    decoding = {node.op_type for node in onnx.load(path).graph.node if "/dfl/" in node.name}
+    assert "Softmax" not in decoding and bool(decoding) is (task_of(checkpoint.name) != "classify"), decoding
 
 
 def test_dynamic_onnx_batch_and_image_size(checkpoint: Path, datasets_dir: Path) -> None:

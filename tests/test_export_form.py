@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from ultralytics import YOLO
 from ultralytics.engine.exporter import Exporter
-from ultralytics.nn.modules import Conv
+from ultralytics.nn.modules import DFL, Conv
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from ultralytics_shufflenet import ShuffleNetV2, ShuffleNetV2Stage, compat, export, register, unregister
@@ -131,6 +131,36 @@ def test_the_export_form_of_a_wide_model_is_a_padded_fused_copy_and_the_model_is
 def test_models_without_padding_to_do_export_as_they_are(config: str) -> None:
     model = YOLO(config).model  # stock, and 0.5x whose branch widths (24, 48, 96) fit the blocks already
     assert export.export_form(model) is model
+
+
+def test_bin_expectation_is_stock_dfl_without_its_softmax() -> None:
+    generator = torch.Generator().manual_seed(0)
+    # logits far beyond exp's float32 range (88) too: the max keeps them finite, as softmax does
+    x = (torch.rand(2, 4 * 16, 300, generator=generator) - 0.5) * torch.tensor([1.0, 20.0, 400.0]).repeat_interleave(
+        100
+    )
+    expected = DFL(16)(x)
+    got = export.BinExpectation(16)(x)
+    assert got.shape == expected.shape == (2, 4, 300) and torch.isfinite(got).all()
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("config", ["yolo11n-shufflenetv2-fast.yaml", "yolov8n-seg-shufflenetv2-lite.yaml"])
+def test_onnx_and_mnn_forms_decode_boxes_by_reductions(config: str) -> None:
+    model = with_trained_statistics(YOLO(config).model)
+    formats = ("onnx", "MNN", "ncnn", "openvino", "tflite")
+    decoded = [isinstance(export.export_form(model, fmt).model[-1].dfl, export.BinExpectation) for fmt in formats]
+    assert dict(zip(formats, decoded)) == {"onnx": True, "MNN": True, "ncnn": False, "openvino": False, "tflite": False}
+    assert isinstance(model.model[-1].dfl, DFL)  # the model itself keeps the stock head
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        form_output, model_output = export.export_form(model, "onnx")(x)[0], compat.fused_copy(model)(x)[0]
+    torch.testing.assert_close(form_output, model_output, rtol=1e-5, atol=1e-4)
+
+
+def test_stock_models_keep_the_stock_box_decoding() -> None:
+    model = YOLO("yolo11n.yaml").model
+    assert export.export_form(model, "onnx") is model and isinstance(model.model[-1].dfl, DFL)
 
 
 def test_the_exporter_is_wrapped_while_registered_and_restored_after() -> None:

@@ -20,6 +20,7 @@ import ultralytics
 from torch import nn
 from ultralytics.engine.exporter import Exporter
 from ultralytics.nn import tasks
+from ultralytics.nn.modules import DFL
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import initialize_weights
 
@@ -251,13 +252,18 @@ def nncf_histogram_ranges() -> Iterator[None]:
 # any submodule as ``..Detect_23;17``; the coordinate scaling it wraps the model in as ``.._NormalizeCoords;1``). For
 # INT8 it calls ai_edge_quantizer's ``Quantizer.load_quantization_recipe(recipe.static_wi8_ai8())``, then adds its own
 # rules; the quantizer applies the last rule matching an op (``re.search`` on its name).
+def export_format(exporter: Any) -> str:
+    return str(getattr(exporter.args, "format", "")).lower()
+
+
 def exports_litert(exporter: Any) -> bool:
-    return str(getattr(exporter.args, "format", "")).lower() in {"tflite", "litert"}
+    return export_format(exporter) in {"tflite", "litert"}
 
 
 def litert_detect_outputs(head: nn.Module) -> list[str]:
     """LiteRT op-name patterns of a Detect head's last conv in every box and class branch, and of every op after
-    them (concats, DFL, box decoding, sigmoid, coordinate scaling)."""
+    them (concats, DFL, box decoding, sigmoid). The coordinate scaling is matched too, yet ai_edge_quantizer still
+    runs it and the final output concat in INT8 (seen in exported files: it keeps them on their inputs' scale)."""
     name = rf"\.{type(head).__name__}_{head.i}"
     last = "|".join(sorted({str(len(branch[0]) - 1) for branch in (head.cv2, head.cv3)}))
     return [
@@ -301,6 +307,17 @@ def _int8_activations(quantization_recipe: Any) -> bool:
     return any(
         ((rule.get("op_config") or {}).get("activation_tensor_config") or {}).get("num_bits") == 8 for rule in rules
     )
+
+
+# --- Detect's box decoding ----------------------------------------------------------------------------------------
+# ultralytics/nn/modules/head.py: Detect and its subclasses (Segment, Pose, OBB) decode boxes through
+# ``self.dfl(boxes)``; ``self.dfl`` is ``ultralytics.nn.modules.DFL(reg_max)`` (reg_max > 1; nn.Identity otherwise),
+# whose forward maps (B, 4 * c1, A) to (B, 4, A): a softmax over each box side's ``c1`` bins, then the expected bin
+# (a fixed 1x1 conv with weights 0 .. c1 - 1). NNCF's INT8 call (8.4) keeps every op named after ``<head>.dfl`` in
+# float, so a replacement must keep the attribute name.
+def dfl_heads(model: nn.Module) -> list[nn.Module]:
+    """The heads of ``model`` that decode boxes with a stock DFL."""
+    return [m for m in model.modules() if isinstance(getattr(m, "dfl", None), DFL)]
 
 
 # --- Checkpoints ------------------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def export(self: Any, model: nn.Module, *args: Any, **kwargs: Any) -> Any:
     """Stock ``Exporter.__call__`` that traces plugin models in their export form and quantizes them by the plugin's
     INT8 rules (see ``export``)."""
     with int8_rules(model, self):
-        return compat.STOCK_EXPORT(self, export_form(model), *args, **kwargs)
+        return compat.STOCK_EXPORT(self, export_form(model, compat.export_format(self)), *args, **kwargs)
 
 
 def is_registered() -> bool:
