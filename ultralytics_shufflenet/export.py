@@ -166,7 +166,7 @@ def decode_by_reductions(model: nn.Module) -> int:
     """Replace, in place, every stock DFL of the model's heads by a ``BinExpectation``; returns how many."""
     heads = compat.dfl_heads(model)
     for head in heads:
-        head.dfl = BinExpectation(head.dfl.c1).to(head.dfl.conv.weight.device)
+        head.dfl = BinExpectation(head.dfl.c1).to(next(head.parameters()).device)
     return len(heads)
 
 
