@@ -146,11 +146,11 @@ def test_bin_expectation_is_stock_dfl_without_its_softmax() -> None:
 
 
 @pytest.mark.parametrize("config", ["yolo11n-shufflenetv2-fast.yaml", "yolov8n-seg-shufflenetv2-lite.yaml"])
-def test_onnx_and_mnn_forms_decode_boxes_by_reductions(config: str) -> None:
+def test_onnx_mnn_and_tflite_forms_decode_boxes_by_reductions(config: str) -> None:
     model = with_trained_statistics(YOLO(config).model)
-    formats = ("onnx", "MNN", "ncnn", "openvino", "tflite")
-    decoded = [isinstance(export.export_form(model, fmt).model[-1].dfl, export.BinExpectation) for fmt in formats]
-    assert dict(zip(formats, decoded)) == {"onnx": True, "MNN": True, "ncnn": False, "openvino": False, "tflite": False}
+    formats = {"onnx": True, "MNN": True, "tflite": True, "litert": True, "ncnn": False, "openvino": False}
+    decoded = {fmt: isinstance(export.export_form(model, fmt).model[-1].dfl, export.BinExpectation) for fmt in formats}
+    assert decoded == formats
     assert isinstance(model.model[-1].dfl, DFL)  # the model itself keeps the stock head
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
@@ -257,6 +257,7 @@ LITERT_NAMES = {
     f"{HEAD}/{SEQ}_0/{CONV}_2;4": True,  # a box branch's output conv
     f"{HEAD}/{SEQ}_2/{CONV}_2;7": True,  # a class branch's output conv
     f"{HEAD}/ultralytics.nn.modules.block.DFL_dfl;3": True,
+    f"{HEAD}/ultralytics_shufflenet.export.BinExpectation_dfl;3": True,  # the export form's box decoding
     f"{HEAD};21": True,  # decoding, concats, sigmoid
     f"{WRAPPER};1": True,  # coordinate scaling
     f"{HEAD}/{SEQ}_0/ultralytics.nn.modules.conv.Conv_1/{CONV}_conv;2": False,  # the branches' inner convs stay INT8

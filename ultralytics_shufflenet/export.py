@@ -28,12 +28,13 @@ Five rules, all measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivi
   (no part kept in float won back more than 0.8 of 1.8 points), and its min/max ranges were far worse (0.58 -> 0.21):
   outliers stretch the ranges. Ranges fitted to histograms of the calibration data cut the drop from -1.4 / -1.8 to
   -0.9 / -0.5 on ``-fast`` / ``-wide``, so NNCF gets them for plugin models.
-- **Box decoding by reductions in ONNX and MNN.** The stock Detect head's DFL moves each box side's 16 bins to axis 1
-  for a softmax and a 1x1 conv. ONNX Runtime ran that one softmax in 2.5 ms of the 22.7 ms a ``-fast`` at 320 spent
-  in kernels (2.7 ms at two threads, where it does not parallelize); on the DFL alone the same expectation as
-  reductions along the bins' own axis took 0.25 ms against 2.5 ms (two threads: 0.15 against 3.4). Whole ``-fast``:
-  ONNX Runtime -1.2 ms at one thread, -2.8 ms at two; MNN -0.5 / -1.8 ms; OpenVINO -0.4 ms and NCNN +0.4 ms (noise),
-  so those two keep the stock graph.
+- **Box decoding by reductions in ONNX, MNN and TFLite.** The stock Detect head's DFL moves each box side's 16 bins
+  to axis 1 for a softmax and a 1x1 conv. ONNX Runtime ran that one softmax in 2.5 ms of the 22.7 ms a ``-fast`` at
+  320 spent in kernels (2.7 ms at two threads, where it does not parallelize); on the DFL alone the same expectation
+  as reductions along the bins' own axis took 0.25 ms against 2.5 ms (two threads: 0.15 against 3.4). Whole ``-fast``:
+  ONNX Runtime -1.2 ms at one thread, -2.8 ms at two; MNN -0.5 / -1.8 ms; TFLite -0.8 / -1.9 ms; OpenVINO -0.4 ms
+  and NCNN +0.4 ms (noise), so those two keep the stock graph. In TFLite INT8 these ops stay in float (the rule
+  below keeps everything after Detect's output convs in float).
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def decode_by_reductions(model: nn.Module) -> int:
 
 
 # The formats whose runtimes run stock DFL's softmax far slower than BinExpectation's reductions (measured above).
-EXPECTATION_FORMATS = frozenset({"onnx", "mnn"})
+EXPECTATION_FORMATS = frozenset({"onnx", "mnn", "tflite", "litert"})
 
 
 def export_form(model: nn.Module, fmt: str = "") -> nn.Module:
