@@ -62,12 +62,6 @@ def task_images(task: str, datasets: Path) -> list[Path]:
     return sorted(p for p in val.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 
 
-def data_argument(task: str, datasets: Path) -> str:
-    """The data of the task by path: this process (and its children, via settings) may not see datasets_dir."""
-    folder, name = models.TASK_DATA[task]
-    return str(datasets / folder / (name or "")) if name else str(datasets / folder)
-
-
 def load_images(files: list[Path], size: int) -> np.ndarray:
     import cv2
 
@@ -141,7 +135,7 @@ def export(config: str, fmt: str, checkpoint: Path, datasets: Path, imgsz: int =
     YOLO(config).save(checkpoint)
     args = dict(FORMATS[fmt])
     if args.get("int8") and args["format"] != "mnn":  # MNN's INT8 quantizes weights only, without data
-        args.update(data=data_argument(models.task_of(config), datasets), fraction=1.0)
+        args.update(data=models.data_path(models.task_of(config), datasets), fraction=1.0)
     return YOLO(checkpoint).export(imgsz=imgsz, **args)
 
 
@@ -168,7 +162,7 @@ def check(config: str, fmt: str, datasets: Path, work: Path, imgsz: int = 320) -
         # val of an INT8 export of random weights says nothing (and its flood of equal scores makes OBB's rotated NMS
         # crawl): int8_accuracy.py validates INT8 exports of trained models instead
         if result.predict and not FORMATS[fmt].get("int8"):
-            data = f"data={data_argument(task, datasets)}"
+            data = f"data={models.data_path(task, datasets)}"
             result.val, log = run_cli(yolo, task, "val", *common, data, "batch=1", "plots=False", cwd=folder)
         if not result.predict or (result.val is False):
             result.error = last_error(log)

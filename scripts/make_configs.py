@@ -26,39 +26,63 @@ GENERATED = (
     "# Written by scripts/make_configs.py from one description of every shipped config: edit that, not this file."
 )
 
-# Stock scales of each head family, [depth, width, max_channels], as in Ultralytics' yolov8.yaml and yolo11.yaml.
+# Stock scales of each head family, [depth, width, max_channels], as in Ultralytics' yolov8.yaml, yolo11.yaml and
+# yolo26.yaml.
 FAMILY_SCALES = {
     "yolov8": {"n": "0.33, 0.25, 1024", "s": "0.33, 0.50, 1024", "m": "0.67, 0.75, 768", "l": "1.00, 1.00, 512"},
     "yolo11": {"n": "0.50, 0.25, 1024", "s": "0.50, 0.50, 1024", "m": "0.50, 1.00, 512", "l": "1.00, 1.00, 512"},
 }
 FAMILY_SCALES["yolov8"]["x"] = "1.00, 1.25, 512"
 FAMILY_SCALES["yolo11"]["x"] = "1.00, 1.50, 512"
-FAMILY_NAMES = {"yolov8": "YOLOv8", "yolo11": "YOLO11"}
+FAMILY_SCALES["yolo26"] = FAMILY_SCALES["yolo11"]
+FAMILY_NAMES = {"yolov8": "YOLOv8", "yolo11": "YOLO11", "yolo26": "YOLO26"}
+# What stock yolo26.yaml, -seg, -pose and -obb add at the top: the end-to-end head (a one-to-one branch beside the
+# one-to-many one, trained by the end-to-end loss) without DFL.
+END_TO_END_KEYS = {
+    "yolo26": ["end2end: True # one-to-one (NMS-free) branch beside the one-to-many one", "reg_max: 1 # no DFL"]
+}
+# The Ultralytics release that added what a family's config uses (YOLO26: 8.4.0; its semantic head: 8.4.52; its
+# depth head: 8.4.104). The plugin's builder reads it and names it when the installed release is older.
+FAMILY_SINCE = {"yolo26": "8.4.0"}
 
 
 @dataclass(frozen=True)
 class TaskHead:
-    """The stock head row of a task and what the stock YAML of that task adds at the top."""
+    """The stock head of a task in each head family that has it, and what the stock YAML of that task adds at the
+    top."""
 
-    module: str
+    families: dict[str, tuple[str, int]]  # head family -> (head module, nc), as the stock YAML says
     args: str
-    nc: dict[str, int]  # per head family, as the stock YAML says
     words: str
     extra: str = ""
+    levels: int = 3  # P3-P5; 2: P3 and the top-down P4, where stock yolo26-sem's neck stops
+    since: str = ""  # the Ultralytics release that added the task, when later than its family
 
 
 TASK_HEADS = {
-    "detect": TaskHead("Detect", "[nc]", {"yolov8": 80, "yolo11": 80}, "object detection"),
-    "segment": TaskHead("Segment", "[nc, 32, 256]", {"yolov8": 80, "yolo11": 80}, "instance segmentation"),
+    "detect": TaskHead(
+        {"yolov8": ("Detect", 80), "yolo11": ("Detect", 80), "yolo26": ("Detect", 80)}, "[nc]", "object detection"
+    ),
+    "segment": TaskHead(
+        {"yolov8": ("Segment", 80), "yolo11": ("Segment", 80), "yolo26": ("Segment26", 80)},
+        "[nc, 32, 256]",
+        "instance segmentation",
+    ),
     "pose": TaskHead(
-        "Pose",
+        {"yolov8": ("Pose", 1), "yolo11": ("Pose", 80), "yolo26": ("Pose26", 80)},
         "[nc, kpt_shape]",
-        {"yolov8": 1, "yolo11": 80},
         "pose estimation",
         "kpt_shape: [17, 3] # keypoints, dims (2 for x,y or 3 for x,y,visible); training takes the data set's\n",
     ),
-    "obb": TaskHead("OBB", "[nc, 1]", {"yolov8": 80, "yolo11": 80}, "oriented bounding boxes"),
+    "obb": TaskHead(
+        {"yolov8": ("OBB", 80), "yolo11": ("OBB", 80), "yolo26": ("OBB26", 80)}, "[nc, 1]", "oriented bounding boxes"
+    ),
+    "semantic": TaskHead(
+        {"yolo26": ("SemanticSegment", 19)}, "[nc]", "semantic segmentation", levels=2, since="8.4.52"
+    ),
+    "depth": TaskHead({"yolo26": ("Depth", 1)}, "[256]", "depth estimation", since="8.4.104"),
 }
+END_TO_END_TASKS = ("detect", "segment", "pose", "obb")
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,7 @@ class Variant:
 VARIANTS = (
     Variant(
         "",
-        ("yolov8", "yolo11"),
+        ("yolov8", "yolo11", "yolo26"),
         False,
         "stock",
         "The paper's ShuffleNet V2 backbone under the stock {F} neck and head.",
@@ -109,7 +133,7 @@ VARIANTS = (
     ),
     Variant(
         "-wide",
-        ("yolo11",),
+        ("yolo11", "yolo26"),
         False,
         "pan",
         "The slim PAN of the '-pan' configs (64 channels at n) on a backbone one published width up. This variant\n"
@@ -119,7 +143,7 @@ VARIANTS = (
     ),
     Variant(
         "-fast",
-        ("yolo11",),
+        ("yolo11", "yolo26"),
         False,
         "pan",
         "The '-wide' config without stage 4: P5 is one stride-2 conv on stage 3 (64 channels at n), which cuts a\n"
@@ -168,48 +192,61 @@ PAN_ROWS = [
 ]
 
 
-def neck_rows(family: str, neck: str) -> tuple[list[str], list[str], list[int]]:
-    """Backbone rows after the stages, head rows before the task head, and the three layers the task head reads.
+def neck_rows(family: str, neck: str, levels: int = 3) -> tuple[list[str], list[str], list[int]]:
+    """Backbone rows after the stages, head rows before the task head, and the layers the task head reads.
 
-    The stock neck of the family reads P3, P4, P5 from the three stages (P5 through SPPF, and C2PSA for YOLO11);
-    'half' divides every neck width by two.
+    The stock neck of the family reads P3, P4, P5 from the three stages (P5 through SPPF, and C2PSA for YOLO11 and
+    YOLO26); 'half' divides every neck width by two. With ``levels=2`` the neck stops at its P3 output and the head
+    reads P3 and the top-down P4, as stock yolo26-sem.yaml does.
     """
     if neck == "pan":
-        return [], PAN_ROWS, [10, 13, 16]
-    k = 2 if neck == "half" else 1
-    if family == "yolov8":
-        extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4"]
-
-        def block(c: int, last: bool = False) -> str:
-            return f"- [-1, 3, C2f, [{c // k}]]"
-
+        head, outputs, top_down_p4 = PAN_ROWS, [10, 13, 16], 7
     else:
-        extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4", f"- [-1, 2, C2PSA, [{1024 // k}]] # 5"]
+        k = 2 if neck == "half" else 1
+        if family == "yolov8":
+            extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4"]
 
-        def block(c: int, last: bool = False) -> str:
-            return f"- [-1, 2, C3k2, [{c // k}, {last}]]"
+            def block(c: int, last: bool = False) -> str:
+                return f"- [-1, 3, C2f, [{c // k}]]"
 
-    p5 = 3 + len(extra)
-    i = p5 + 3  # the first neck block
-    head = [
-        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
-        "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
-        f"{block(512)} # {i}",
-        "",
-        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
-        "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
-        f"{block(256)} # {i + 3} (P3/8-small)",
-        "",
-        f"- [-1, 1, Conv, [{256 // k}, 3, 2]]",
-        f"- [[-1, {i}], 1, Concat, [1]] # cat head P4",
-        f"{block(512)} # {i + 6} (P4/16-medium)",
-        "",
-        f"- [-1, 1, Conv, [{512 // k}, 3, 2]]",
-        f"- [[-1, {p5}], 1, Concat, [1]] # cat head P5",
-        f"{block(1024, last=True)} # {i + 9} (P5/32-large)",
-        "",
-    ]
-    return extra, head, [i + 3, i + 6, i + 9]
+        elif family == "yolo11":
+            extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5]] # 4", f"- [-1, 2, C2PSA, [{1024 // k}]] # 5"]
+
+            def block(c: int, last: bool = False) -> str:
+                return f"- [-1, 2, C3k2, [{c // k}, {last}]]"
+
+        else:  # yolo26: SPPF with a shortcut; C3k2 blocks with C3k inside, the last one with attention
+            extra = [f"- [-1, 1, SPPF, [{1024 // k}, 5, 3, True]] # 4", f"- [-1, 2, C2PSA, [{1024 // k}]] # 5"]
+
+            def block(c: int, last: bool = False) -> str:
+                return f"- [-1, 1, C3k2, [{c // k}, True, 0.5, True]]" if last else f"- [-1, 2, C3k2, [{c // k}, True]]"
+
+        p5 = 3 + len(extra)
+        i = p5 + 3  # the first neck block
+        head = [
+            '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+            "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
+            f"{block(512)} # {i}",
+            "",
+            '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+            "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
+            f"{block(256)} # {i + 3} (P3/8-small)",
+            "",
+            f"- [-1, 1, Conv, [{256 // k}, 3, 2]]",
+            f"- [[-1, {i}], 1, Concat, [1]] # cat head P4",
+            f"{block(512)} # {i + 6} (P4/16-medium)",
+            "",
+            f"- [-1, 1, Conv, [{512 // k}, 3, 2]]",
+            f"- [[-1, {p5}], 1, Concat, [1]] # cat head P5",
+            f"{block(1024, last=True)} # {i + 9} (P5/32-large)",
+            "",
+        ]
+        outputs, top_down_p4 = [i + 3, i + 6, i + 9], i
+    extra = [] if neck == "pan" else extra
+    if levels == 2:
+        p3_end = head.index(next(row for row in head if f"# {outputs[0]} " in row)) + 1
+        return extra, [*head[:p3_end], ""], [outputs[0], top_down_p4]
+    return extra, head, outputs
 
 
 def variant_of(name: str) -> Variant:
@@ -248,11 +285,24 @@ def scale_lines(family: str, name: str, summaries: dict[str, str]) -> list[str]:
     return lines
 
 
+def since(family: str, task: str) -> list[str]:
+    """The top-level line naming the oldest Ultralytics release a config builds with, for families newer than the
+    plugin's oldest supported release."""
+    from ultralytics_shufflenet.configs import RELEASE_KEY
+
+    release = TASK_HEADS[task].since if task in TASK_HEADS else ""
+    release = release or FAMILY_SINCE.get(family, "")
+    if not release:
+        return []
+    return [f'{RELEASE_KEY}: "{release}" # the plugin stops older releases here with an error naming this one']
+
+
 def render_detector(family: str, task: str, variant: Variant, summaries: dict[str, str]) -> str:
     head = TASK_HEADS[task]
+    module, nc = head.families[family]
     name = file_name(family, task, variant)
     title = f"{FAMILY_NAMES[family]}{TASK_INFIX[task]} ({head.words})"
-    extra, neck, outputs = neck_rows(family, variant.neck)
+    extra, neck, outputs = neck_rows(family, variant.neck, head.levels)
     lines = [
         f"# ultralytics-shufflenet: {title} with a ShuffleNet V2 backbone (Ma et al., ECCV 2018).",
         f"# {variant.about.format(F=FAMILY_NAMES[family])}",
@@ -267,13 +317,16 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
             ]
         ),
     ]
-    if family == "yolo11" and variant.neck != "pan":
+    if family != "yolov8" and variant.neck != "pan":
         lines += [
-            "# C2PSA sits after SPPF on P5, as in stock YOLO11: attention is cheapest at the coarsest level, and the",
-            "# neck reads P5 from it exactly as it reads stock YOLO11's layer 10.",
+            f"# C2PSA sits after SPPF on P5, as in stock {FAMILY_NAMES[family]}: attention is cheapest at the "
+            "coarsest level, and the",
+            f"# neck reads P5 from it exactly as it reads stock {FAMILY_NAMES[family]}'s layer 10.",
         ]
-    lines += [GENERATED, "", "# Parameters", f"nc: {head.nc[family]} # number of classes"]
+    lines += [GENERATED, "", "# Parameters", f"nc: {nc} # number of classes"]
+    lines += END_TO_END_KEYS[family] if family in END_TO_END_KEYS and task in END_TO_END_TASKS else []
     lines += [head.extra.rstrip("\n")] if head.extra else []
+    lines += since(family, task)
     lines += scale_lines(family, name, summaries)
     stages = ("stem", "stage2", "stage3", "stage4") if variant.stage4 else ("stem", "stage2", "stage3")
     lines += ["", *channels_table(stages, name), ""]
@@ -282,21 +335,32 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
     lines += ["", "head:"]
     lines += [f"  {row}" if row else "" for row in neck]
     inputs = ", ".join(map(str, outputs))
-    lines.append(f"  - [[{inputs}], 1, {head.module}, {head.args}] # {head.module}(P3, P4, P5)")
+    levels = "P3, P4, P5" if head.levels == 3 else "P3, P4"
+    lines.append(f"  - [[{inputs}], 1, {module}, {head.args}] # {module}({levels})")
     return "\n".join(lines) + "\n"
 
 
-def render_classifier(summaries: dict[str, str]) -> str:
-    name = "yolov8-cls-shufflenetv2.yaml"
+def render_classifier(family: str, summaries: dict[str, str]) -> str:
+    name = file_name(family, "classify", VARIANTS[0])
     lines = [
         "# ultralytics-shufflenet: the whole ShuffleNet V2 classifier (Ma et al., ECCV 2018) as an Ultralytics",
         "# classification model: stem, stages of 4 / 8 / 4 units, conv5, global average pool, fully connected. The",
         "# scale letter picks the paper's width, as for the detectors: n -> 0.5x, s -> 1.0x, m -> 1.5x, l and x ->",
         "# 2.0x. Widths are exact, so a torchvision ImageNet state dict of that width converts one to one.",
+        *(
+            [
+                "# A classifier has no YOLO head family: this is the network of yolov8-cls-shufflenetv2.yaml, named",
+                f"# for the {FAMILY_NAMES[family]} set. Its head is a stock Classify with ShuffleNet's conv5 and fc",
+                "# widths.",
+            ]
+            if family != "yolov8"
+            else []
+        ),
         GENERATED,
         "",
         "# Parameters",
         "nc: 1000 # number of classes",
+        *since(family, "classify"),
         f"scales: # model compound scaling constants, i.e. 'model={with_scale(name, 's')}' will call this YAML "
         "with scale 's'",
         "  # [depth, width, max_channels]; unused here: every width comes from shufflenet_channels",
@@ -351,13 +415,17 @@ def render_torchvision() -> str:
 
 def configs() -> dict[str, Callable[[dict[str, str]], str]]:
     """Every shipped file name -> a function rendering it from its scale summaries."""
-    out = {"yolov8-cls-shufflenetv2.yaml": render_classifier}
+    out = {
+        file_name(family, "classify", VARIANTS[0]): lambda summaries, f=family: render_classifier(f, summaries)
+        for family in ("yolov8", "yolo26")
+    }
     for variant in VARIANTS:
         for family in variant.families:
-            for task in TASK_HEADS:
-                out[file_name(family, task, variant)] = lambda summaries, f=family, t=task, v=variant: render_detector(
-                    f, t, v, summaries
-                )
+            for task, head in TASK_HEADS.items():
+                if family in head.families:
+                    out[file_name(family, task, variant)] = lambda summaries, f=family, t=task, v=variant: (
+                        render_detector(f, t, v, summaries)
+                    )
     return out
 
 

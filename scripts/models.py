@@ -11,8 +11,21 @@ from pathlib import Path
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "ultralytics_shufflenet" / "cfg" / "models"
 
 # Ultralytics' task -> the infix its YAML names carry ("" for detection)
-TASK_INFIX = {"detect": "", "segment": "-seg", "pose": "-pose", "obb": "-obb", "classify": "-cls"}
-STOCK_FAMILIES = ("yolov8", "yolo11")
+TASK_INFIX = {
+    "detect": "",
+    "segment": "-seg",
+    "pose": "-pose",
+    "obb": "-obb",
+    "classify": "-cls",
+    "semantic": "-sem",
+    "depth": "-depth",
+}
+# Every head family the shipped configs come in, and the stock references the tools compare against, in the order
+# tables list them: YOLO26n, the model Ultralytics 8.4 users start from, first.
+STOCK_FAMILIES = ("yolov8", "yolo11", "yolo26")
+REFERENCE_FAMILIES = ("yolo26", "yolo11")
+# Tasks that only the YOLO26 family (Ultralytics 8.4.52+ and 8.4.104+) has.
+YOLO26_ONLY_TASKS = ("semantic", "depth")
 # Real Ultralytics sample data per task (in ../shared/datasets), and the stock data name that resolves to each.
 TASK_DATA = {
     "detect": ("coco8", "coco8.yaml"),
@@ -20,12 +33,24 @@ TASK_DATA = {
     "pose": ("coco8-pose", "coco8-pose.yaml"),
     "obb": ("dota8", "dota8.yaml"),
     "classify": ("imagenet10", None),  # image folders, passed by path
+    "semantic": ("coco8-sem", None),  # no stock name: its own YAML, passed by path
+    "depth": ("depth8-png", "depth8.yaml"),
 }
 
 
+def data_path(task: str, datasets_dir: Path) -> str:
+    """A task's sample data by path, for ``data=``: the folder's own YAML, else its image folders (classify)."""
+    name, stock_name = TASK_DATA[task]
+    own_yaml = datasets_dir / name / (stock_name or f"{name}.yaml")
+    folder = datasets_dir / name
+    return str(own_yaml if own_yaml.is_file() else folder)
+
+
 def stock(scale: str = "n", task: str = "detect") -> list[str]:
-    """Stock YOLOv8 and YOLO11 at one scale, e.g. ``['yolov8n.yaml', 'yolo11n.yaml']``."""
-    return [f"{family}{scale}{TASK_INFIX[task]}.yaml" for family in STOCK_FAMILIES]
+    """The stock references at one scale, e.g. ``['yolo26n.yaml', 'yolo11n.yaml']`` (YOLO26 alone for its own
+    tasks)."""
+    families = ("yolo26",) if task in YOLO26_ONLY_TASKS else REFERENCE_FAMILIES
+    return [f"{family}{scale}{TASK_INFIX[task]}.yaml" for family in families]
 
 
 def task_of(config: str) -> str:

@@ -35,6 +35,15 @@ SMOKE_LOSSES = "smoke_losses"  # a test property: the final training losses of a
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
 
 
+def builds_here(config: str) -> bool:
+    """Whether the installed Ultralytics is recent enough for a shipped config (YOLO26 family: 8.4.0 and later)."""
+    from ultralytics_shufflenet import compat
+    from ultralytics_shufflenet.configs import required_release
+
+    release = required_release(config)
+    return release is None or not compat.older_than(release)
+
+
 @pytest.fixture(scope="session")
 def datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Writable copies of every task's sample data (Ultralytics writes label caches), set as ``datasets_dir``."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+import ultralytics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ultralytics.nn.tasks import ClassificationModel
+from models import with_scale
+from ultralytics import YOLO
+from ultralytics.nn.tasks import ClassificationModel, DetectionModel
 
-from ultralytics_shufflenet import PLUGIN_LAYERS
+from ultralytics_shufflenet import PLUGIN_LAYERS, UnsupportedUltralyticsError
+from ultralytics_shufflenet.configs import config_names, required_release
 
 
 def model_dict(row: list | None = None, **extra: object) -> dict:
@@ -104,3 +108,47 @@ def test_any_generated_row_builds_and_runs_or_fails_clearly(name: str, f: object
         return
     with torch.no_grad():
         assert model.eval()(torch.zeros(1, 3, 64, 64))[0].shape == (1, 10)
+
+
+# Every YOLO26-family config: each names the release it needs, and CI runs this on the oldest supported release too.
+NEWER_CONFIGS = [name for name in config_names() if required_release(name)]
+
+
+@pytest.mark.parametrize("name", NEWER_CONFIGS)
+def test_a_config_for_a_newer_release_fails_naming_it(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = required_release(name)
+    monkeypatch.setattr(ultralytics, "__version__", "8.3.100")  # the oldest supported release, real in CI's old run
+    config = with_scale(name, "n")
+    with pytest.raises(UnsupportedUltralyticsError) as e:
+        YOLO(config)
+    assert str(e.value) == (
+        f"{config} needs Ultralytics {release} or newer; installed: 8.3.100. "
+        f"Upgrade with: pip install -U 'ultralytics>={release}'"
+    )
+
+
+def test_the_yolo26_family_needs_8_4_and_its_semantic_and_depth_heads_the_releases_that_added_them() -> None:
+    releases = {name: required_release(name) for name in NEWER_CONFIGS}
+    assert {name.split("-shufflenetv2")[0] for name in releases} == {
+        f"yolo26{infix}" for infix in ("", "-seg", "-pose", "-obb", "-cls", "-sem", "-depth")
+    }
+    later = {"-sem": "8.4.52", "-depth": "8.4.104"}
+    for name, release in releases.items():
+        assert release == later.get(name.split("-shufflenetv2")[0].removeprefix("yolo26"), "8.4.0"), name
+
+
+@pytest.mark.parametrize(
+    ("head", "release"), [("Segment26", "8.4.0"), ("SemanticSegment", "8.4.52"), ("Depth", "8.4.104")]
+)
+def test_a_stock_head_newer_than_the_installed_release_is_named_with_its_release(
+    head: str, release: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's own YAML naming a later stock head: the release that added it, not a KeyError (real on 8.3.100)."""
+    from ultralytics_shufflenet import compat
+
+    if not compat.older_than(release):  # stand in for a release without the head
+        monkeypatch.setattr(compat, "resolvable", lambda name, stock=compat.resolvable: name != head and stock(name))
+    d = model_dict()
+    d["head"] = [[[1], 1, head, ["nc"]]]
+    with pytest.raises(UnsupportedUltralyticsError, match=rf"^layer 2: {head} needs Ultralytics {release} or newer"):
+        DetectionModel(d, verbose=False)

@@ -64,11 +64,57 @@ def fuse(model: nn.Module) -> nn.Module:
     return model.fuse(verbose=False)
 
 
+# ultralytics/nn/modules/head.py (8.4): an end-to-end (YOLO26) head holds two branches, one-to-many (``cv2``/``cv3``)
+# and one-to-one (``one2one_cv2``/...). ``Detect.fuse`` keeps only the branch ``Detect.end2end`` picks, and the
+# exporter sets ``end2end`` from ``nms=`` *before* its own ``model.fuse()``, which still reaches the head because
+# ``BaseModel.is_fused`` is False while a head has both branches. A copy fused earlier has already chosen, so its
+# Conv + BN layers are folded here with the heads' ``fuse`` held back, and ``nms=`` picks the branch as for stock.
+def fuse_keeping_head_branches(model: nn.Module) -> nn.Module:
+    """``fuse``, except that end-to-end heads keep both branches for the exporter's own fuse to choose from."""
+    heads = [
+        m
+        for m in model.modules()
+        if isinstance(getattr(type(m), "end2end", None), property) and getattr(m, "one2one_cv2", None) is not None
+    ]  # 8.3's v10Detect has a plain ``end2end = True`` and its own fuse rule: left as it was
+    for head in heads:
+        head.fuse = lambda: None  # an instance attribute shadows the class's method
+    try:
+        return fuse(model)
+    finally:
+        for head in heads:
+            del head.fuse
+
+
 def fused_copy(model: nn.Module) -> nn.Module:
     """What the stock exporter makes of a model before tracing it: a deep copy in float32, fused."""
     import copy
 
     return fuse(copy.deepcopy(model).eval().float())
+
+
+# --- Releases -------------------------------------------------------------------------------------------------------
+# Stock layer names that came after the oldest supported release, each with the release that added it (read from the
+# published wheels' ultralytics/nn/tasks.py): YOLO26's heads in 8.4.0, SemanticSegment in 8.4.52, Depth in 8.4.104.
+LATER_LAYERS = {
+    "Segment26": "8.4.0",
+    "Pose26": "8.4.0",
+    "OBB26": "8.4.0",
+    "SemanticSegment": "8.4.52",
+    "Depth": "8.4.104",
+}
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
+
+
+def older_than(release: str) -> bool:
+    """Whether the installed Ultralytics is older than ``release`` (e.g. '8.4.52')."""
+    return _release(ultralytics.__version__) < _release(release)
+
+
+def installed_release() -> str:
+    return ultralytics.__version__
 
 
 # --- Layer names ----------------------------------------------------------------------------------------------------

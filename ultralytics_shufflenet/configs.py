@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 CONFIG_DIR: Path = Path(__file__).resolve().parent / "cfg" / "models"
+# Top-level YAML key naming the oldest Ultralytics release a config builds with (the YOLO26 family's, for example):
+# the plugin's builder stops an older release with an error naming it, instead of building another model or failing
+# deep inside the stock builder.
+RELEASE_KEY = "min_ultralytics"
 
 
 def config_names() -> list[str]:
@@ -23,3 +29,10 @@ def find_config(file: str | os.PathLike) -> Path | None:
         return None
     path = CONFIG_DIR / name
     return path if path.is_file() else None
+
+
+def required_release(name: str) -> str | None:
+    """The ``min_ultralytics`` of a shipped config, e.g. '8.4.0' for the YOLO26 family; None where any supported
+    release builds it."""
+    release = yaml.safe_load((CONFIG_DIR / name).read_text()).get(RELEASE_KEY)
+    return None if release is None else str(release)

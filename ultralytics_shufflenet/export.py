@@ -183,7 +183,7 @@ def export_form(model: nn.Module, fmt: str = "") -> nn.Module:
         return model
     form = copy.deepcopy(model).eval().float()  # the exporter's order: float32 first, then fuse
     folded = fold_dead_channels(form)
-    form = compat.fuse(form)
+    form = compat.fuse_keeping_head_branches(form)
     decoded = decode_by_reductions(form) if fmt.lower() in EXPECTATION_FORMATS else 0
     return form if pad_branch_widths(form) or folded or decoded else model
 

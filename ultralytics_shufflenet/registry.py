@@ -15,6 +15,7 @@ import difflib
 import functools
 import inspect
 import threading
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -66,10 +67,27 @@ def _check_row(i: int, row: object) -> None:
         )
 
 
+def _needs_newer(what: str, release: str) -> compat.UnsupportedUltralyticsError:
+    return compat.UnsupportedUltralyticsError(
+        f"{what} needs Ultralytics {release} or newer; installed: {compat.installed_release()}. "
+        f"Upgrade with: pip install -U 'ultralytics>={release}'"
+    )
+
+
+def _check_release(d: dict) -> None:
+    """A YAML's ``min_ultralytics`` against the installed release."""
+    release = d.get(configs.RELEASE_KEY)
+    if release is not None and compat.older_than(str(release)):
+        raise _needs_newer(Path(str(d.get("yaml_file") or "this model YAML")).name, str(release))
+
+
 def _check_name(i: int, name: object) -> None:
-    """Replace the stock builder's bare KeyError for an unknown layer name with one that says what exists."""
+    """Replace the stock builder's bare KeyError for an unknown layer name with one that says what exists, or which
+    release added it."""
     if not isinstance(name, str) or name in PLUGIN_LAYERS or compat.resolvable(name):
         return
+    if name in compat.LATER_LAYERS:
+        raise _needs_newer(f"layer {i}: {name}", compat.LATER_LAYERS[name])
     close = difflib.get_close_matches(name, [*PLUGIN_LAYERS, *compat.stock_layer_names()], n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     raise ValueError(
@@ -157,6 +175,7 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
 def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, list]:
     """Stock ``parse_model`` that also builds plugin layers; YAMLs without them take the untouched stock path."""
     with _build_lock, compat.restoring_default_activation():  # a YAML 'activation:' must not outlive its build
+        _check_release(d)
         rows = d["backbone"] + d["head"]
         for i, row in enumerate(rows):
             _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
