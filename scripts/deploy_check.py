@@ -75,13 +75,19 @@ def flat(output: object) -> list:
     return [t for item in output for t in flat(item)] if isinstance(output, (list, tuple)) else []
 
 
-def pytorch_outputs(checkpoint: str | Path, x: np.ndarray) -> list[np.ndarray]:
-    """What an export computes, run in PyTorch: the head in export mode, as the exporter sets it."""
+def pytorch_outputs(
+    checkpoint: str | Path, x: np.ndarray, end2end: bool = False, fmt: str = "onnx"
+) -> list[np.ndarray]:
+    """What an export computes, run in PyTorch: the head in export mode for format ``fmt``, as the exporter sets it
+    (a semantic head returns class ids to ONNX, logits to TorchScript); ``end2end``: the one-to-one branch of a
+    YOLO26 head, as ``nms=False`` exports it."""
     from ultralytics import YOLO
 
     model = YOLO(checkpoint).model.float().eval()
+    if end2end:
+        model.end2end = True
     head = model.model[-1]
-    head.export, head.format = True, "onnx"
+    head.export, head.format = True, fmt
     with torch.no_grad():
         return [t.numpy() for t in flat(model(torch.from_numpy(x)))]
 

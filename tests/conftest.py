@@ -21,8 +21,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
+from deploy_check import TOLERANCE  # noqa: E402
 from models import TASK_DATA  # noqa: E402
+from torch import nn  # noqa: E402
 
 CONFIG_DIR = yolo_env.isolate()
 # torchvision's ShuffleNet V2 1.0x ImageNet weights, offline (never committed; CI has the shared folder too)
@@ -33,6 +37,49 @@ needs_imagenet_file = pytest.mark.skipif(
 )
 SMOKE_LOSSES = "smoke_losses"  # a test property: the final training losses of a smoke run (test_tasks.py)
 os.environ.pop("ULTRALYTICS_SHUFFLENET_AUTOLOAD", None)
+
+
+def with_trained_statistics(model: nn.Module) -> nn.Module:
+    """Random BatchNorm statistics and affine terms, so fused convs get real biases (a YAML build has zeros) and
+    features do not fade away through the layers as they do with the builder's initial ones."""
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.bias.data.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
+    return model.eval()
+
+
+def one_to_one_checkpoint(config: str, path: Path) -> Path:
+    """A random-weight YOLO26-head model saved for NMS-free checks: features that do not fade away and class scores
+    of its one-to-one branch spread by anchor and class (at the builder's prior they are all but equal, and which
+    300 of them a runtime keeps would be a coin toss)."""
+    from ultralytics import YOLO
+
+    torch.manual_seed(0)
+    model = YOLO(config)
+    with_trained_statistics(model.model)
+    for branch in model.model.model[-1].one2one_cv3:
+        nn.init.normal_(branch[-1].weight, std=0.05)
+        branch[-1].bias.data.zero_()
+    model.save(path)
+    return path
+
+
+def assert_same_detections(exported: np.ndarray, reference: np.ndarray) -> None:
+    """One-to-one outputs (B, max_det, 6 + task values), rows by falling score: the same rows where scores stand
+    clear of the last one kept (by a tenth of the kept scores' range: near-equal scores may trade places or the last
+    slots in another runtime's float sums); compared in one order."""
+    assert exported.shape == reference.shape
+    first, last = reference[0, 0, 4], reference[0, -1, 4]
+    cut = last + 0.1 * (first - last)
+    rows = [a[0][a[0][:, 4] > cut] for a in (exported, reference)]
+    rows = [r[np.lexsort((np.round(r[:, 1]), np.round(r[:, 0]), r[:, 5]))] for r in rows]  # whole pixels: a
+    # float sum's last digit must not decide the order of two boxes of a class that share a corner's x
+    assert len(rows[1]) >= 20, f"only {len(rows[1])} detections stand clear of the cut: the check would be empty"
+    np.testing.assert_allclose(rows[0], rows[1], **TOLERANCE)
 
 
 def builds_here(config: str) -> bool:

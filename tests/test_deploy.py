@@ -16,7 +16,15 @@ import int8_accuracy
 import pytest
 import yolo_env
 
-from conftest import IMAGENET_FILE, needs_imagenet_file, run, yolo
+from conftest import (
+    IMAGENET_FILE,
+    assert_same_detections,
+    captured_log,
+    needs_imagenet_file,
+    one_to_one_checkpoint,
+    run,
+    yolo,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +32,7 @@ pytestmark = pytest.mark.slow
 # 1.0x backbone, whose exports are traced with padded branch widths (ultralytics_shufflenet/export.py).
 TASK_MODELS = [
     "yolo11n-shufflenetv2-fast.yaml",
+    "yolo26n-shufflenetv2-fast.yaml",  # the YOLO26 head's one-to-many branch (nms=None, the default)
     "yolov8n-shufflenetv2-star.yaml",
     "yolo11n-seg-shufflenetv2.yaml",
     "yolov8n-pose-shufflenetv2-lite.yaml",
@@ -51,6 +60,30 @@ def test_fp32_export_matches_pytorch_through_ultralytics_loader(
     outputs = (deploy_check.openvino_f32_outputs if fmt == "openvino" else deploy_check.backend_outputs)(exported, x)
     worst, ok = deploy_check.compare(outputs, reference)
     assert ok, f"{config} as {fmt}: max |difference| {worst}"
+
+
+# Ultralytics exports YOLO26's one-to-one head where the runtime has TopK, else the one-to-many head with a warning.
+NMS_FREE = {"openvino": True, "mnn": True, "ncnn": False}
+
+
+@pytest.mark.parametrize("fmt", list(NMS_FREE))
+def test_nms_free_edge_export_keeps_the_one_to_one_head_where_stock_does(
+    fmt: str, datasets_dir: Path, tmp_path: Path
+) -> None:
+    from ultralytics import YOLO
+
+    config = "yolo26n-shufflenetv2-fast.yaml"
+    checkpoint = one_to_one_checkpoint(config, tmp_path / "model.pt")
+    x = deploy_check.load_images(deploy_check.task_images("detect", datasets_dir)[:1], 320)
+    with captured_log() as log:
+        exported = YOLO(checkpoint).export(format=fmt, imgsz=320, nms=False)
+    outputs = (deploy_check.openvino_f32_outputs if fmt == "openvino" else deploy_check.backend_outputs)(exported, x)
+    if NMS_FREE[fmt]:
+        assert_same_detections(outputs[0], deploy_check.pytorch_outputs(checkpoint, x, end2end=True)[0])
+    else:
+        assert any("does not support end2end models" in line for line in log), log
+        worst, ok = deploy_check.compare(outputs, deploy_check.pytorch_outputs(checkpoint, x))
+        assert ok, f"{config} as {fmt}: max |difference| {worst}"
 
 
 @pytest.mark.parametrize("fmt", list(deploy_check.FORMATS))

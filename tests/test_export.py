@@ -17,9 +17,12 @@ from deploy_check import TOLERANCE, flat, load_images, pytorch_outputs, task_ima
 from models import task_of
 from ultralytics import YOLO
 
+from conftest import assert_same_detections, one_to_one_checkpoint
+
 pytestmark = pytest.mark.slow
 
-# One n-scale model per task, both head families among them.
+# One n-scale model per task and head family (YOLO26: every task of Ultralytics 8.4, from its one-to-many branch,
+# which nms=None exports; the one-to-one branch below).
 TASK_MODELS = [
     "yolov8n-shufflenetv2.yaml",
     "yolo11n-shufflenetv2-wide.yaml",  # 1.0x: exported with padded branch widths
@@ -27,7 +30,15 @@ TASK_MODELS = [
     "yolov8n-pose-shufflenetv2.yaml",
     "yolo11n-obb-shufflenetv2.yaml",
     "yolov8n-cls-shufflenetv2.yaml",
+    "yolo26n-shufflenetv2.yaml",
+    "yolo26n-seg-shufflenetv2-fast.yaml",
+    "yolo26n-pose-shufflenetv2-wide.yaml",
+    "yolo26n-obb-shufflenetv2-fast.yaml",
+    "yolo26n-sem-shufflenetv2.yaml",
+    "yolo26n-depth-shufflenetv2-fast.yaml",
 ]
+END_TO_END = ["yolo26n-shufflenetv2-fast.yaml", "yolo26n-seg-shufflenetv2.yaml", "yolo26n-pose-shufflenetv2-fast.yaml"]
+END_TO_END += ["yolo26n-obb-shufflenetv2-wide.yaml"]
 
 
 @pytest.fixture(scope="module", params=TASK_MODELS)
@@ -60,9 +71,10 @@ def test_static_onnx(checkpoint: Path, datasets_dir: Path) -> None:
     path = YOLO(checkpoint).export(format="onnx", imgsz=320)
     x = real_images(checkpoint, datasets_dir, 320, 1)
     assert_matches(onnx_run(path, x), pytorch_outputs(checkpoint, x))
-    # Boxes are decoded by reductions (export.BinExpectation), not by the stock DFL's softmax
+    # Boxes are decoded by reductions (export.BinExpectation), not by the stock DFL's softmax; YOLO26 has no DFL
     decoding = {node.op_type for node in onnx.load(path).graph.node if "/dfl/" in node.name}
-    assert "Softmax" not in decoding and bool(decoding) is (task_of(checkpoint.name) != "classify"), decoding
+    has_dfl = getattr(YOLO(checkpoint).model.model[-1], "reg_max", 1) > 1
+    assert "Softmax" not in decoding and bool(decoding) is has_dfl, decoding
 
 
 def test_dynamic_onnx_batch_and_image_size(checkpoint: Path, datasets_dir: Path) -> None:
@@ -78,4 +90,32 @@ def test_torchscript(checkpoint: Path, datasets_dir: Path) -> None:
     x = real_images(checkpoint, datasets_dir, 320, 1)
     with torch.no_grad():
         exported = [t.numpy() for t in flat(torch.jit.load(path)(torch.from_numpy(x)))]
-    assert_matches(exported, pytorch_outputs(checkpoint, x))
+    assert_matches(exported, pytorch_outputs(checkpoint, x, fmt="torchscript"))
+
+
+def onnx_output_shapes(model: str | Path, **export_args: object) -> list[tuple[int, ...]]:
+    import onnxruntime
+
+    path = YOLO(model).export(format="onnx", imgsz=320, **export_args)
+    return [tuple(o.shape) for o in onnxruntime.InferenceSession(path).get_outputs()]
+
+
+@pytest.mark.parametrize("config", END_TO_END)
+def test_nms_free_export_is_the_one_to_one_branch_as_for_stock_yolo26(
+    config: str, datasets_dir: Path, tmp_path: Path
+) -> None:
+    """``nms=False`` exports the one-to-one branch ((1, 300, 6) for detection), ``nms=None`` the one-to-many one for
+    external NMS, ``nms=True`` NMS inside (detection), each of the same shape as stock YOLO26n's of the task; the
+    one-to-one output is PyTorch's on a real photo."""
+    task = task_of(config)
+    stock = config.split("-shufflenetv2")[0] + ".yaml"
+    choices = (False, None, True) if task == "detect" else (False, None)
+    for nms in choices:
+        assert onnx_output_shapes(config, nms=nms) == onnx_output_shapes(stock, nms=nms), nms
+    checkpoint = one_to_one_checkpoint(config, tmp_path / "model.pt")
+    x = load_images(task_images(task, datasets_dir)[:1], 320)
+    exported = onnx_run(YOLO(checkpoint).export(format="onnx", imgsz=320, nms=False), x)
+    reference = pytorch_outputs(checkpoint, x, end2end=True)
+    assert exported[0].shape[1:2] == (300,)
+    assert_same_detections(exported[0], reference[0])
+    assert_matches(exported[1:], reference[1:])  # mask prototypes (segment)

@@ -14,19 +14,8 @@ from ultralytics.engine.exporter import Exporter
 from ultralytics.nn.modules import DFL, Conv
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
+from conftest import with_trained_statistics
 from ultralytics_shufflenet import ShuffleNetV2, ShuffleNetV2Stage, compat, export, register, unregister
-
-
-def with_trained_statistics(model: nn.Module) -> nn.Module:
-    """Random BatchNorm statistics and affine terms, so fused convs get real biases (a YAML build has zeros)."""
-    generator = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
-            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.bias.data.copy_(torch.rand(m.num_features, generator=generator) - 0.5)
-    return model.eval()
 
 
 def inner_widths(model: nn.Module) -> list[int]:

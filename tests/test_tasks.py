@@ -42,6 +42,10 @@ def covering_set(names: list[str]) -> list[str]:
 CONFIGS = covering_set([name for name in config_names() if name != "yolov8-shufflenetv2.yaml" and builds_here(name)])
 
 
+# What the stock validator prints for the whole set: a row 'all <images> <instances> ...' but for these tasks
+VALIDATION_ROW = {"classify": r"top1_acc|top1", "depth": r"\s+depth_val\s+\d+\s+\d"}
+
+
 def data_arg(task: str, datasets_dir: Path) -> str:
     return f"data={TASK_DATA[task][1] or data_path(task, datasets_dir)}"  # stock names where they exist
 
@@ -75,4 +79,4 @@ def test_stock_cli_trains_then_predicts_and_validates_in_fresh_processes(
     out = run(yolo(), task, "predict", f"model={best}", f"source={image}", *common, "save=False", cwd=tmp_path)
     assert "1/1" in out and ("Speed:" in out)
     out = run(yolo(), task, "val", f"model={best}", data, "batch=4", *common, "plots=False", cwd=tmp_path)
-    assert re.search(r"\s+all\s+\d+\s+\d+\s" if task != "classify" else r"top1_acc|top1", out), out[-2000:]
+    assert re.search(VALIDATION_ROW.get(task, r"\s+all\s+\d+\s+\d+\s"), out), out[-2000:]
