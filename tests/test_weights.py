@@ -256,6 +256,7 @@ TRANSFER_CONFIGS = [
     "yolo11n-seg-shufflenetv2.yaml",
     "yolo11n-pose-shufflenetv2.yaml",
     "yolo11n-obb-shufflenetv2-pan.yaml",
+    "yolo26n-seg-shufflenetv2.yaml",  # YOLO26: both head branches transfer too
 ]
 
 
