@@ -59,6 +59,8 @@ RUN_FIELDS = (
     "imagenet_tensors",
     "source",
     "weights",
+    "mAP50-95_one2one",
+    "mAP50-95_one2one_onnx",
 )
 SCRATCH, IMAGENET, CHECKPOINT = "scratch", "imagenet", "checkpoint"
 
@@ -238,16 +240,20 @@ def train_one(run: Run, recipe: Recipe, folder: Path, imagenet_weights: str = ""
     # the trainer's own clock (seconds since the start of training); older releases lack the column
     minutes = last.get("time", time.perf_counter() - start) / 60
     trained = YOLO(weights)
-    metrics = trained.val(
-        data=recipe.data,
-        imgsz=run.imgsz,
-        batch=recipe.batch,
-        device="cpu",
-        plots=False,
-        project=str(folder),
-        name="val",
-        exist_ok=True,
-    )
+    settings = dict(data=recipe.data, imgsz=run.imgsz, batch=recipe.batch, device="cpu", plots=False, exist_ok=True)
+    metrics = trained.val(**settings, project=str(folder), name="val")
+    # YOLO26 heads: the default validation scores the one-to-many branch (with NMS); the NMS-free one-to-one branch
+    # is scored too, in PyTorch and as the nms=False ONNX export a user would deploy
+    one2one = {}
+    if getattr(trained.model.model[-1], "one2one_cv2", None) is not None:
+        one2one["mAP50-95_one2one"] = trained.val(
+            **settings, nms=False, project=str(folder), name="val-one2one"
+        ).box.map
+        onnx = trained.export(format="onnx", imgsz=run.imgsz, nms=False)
+        exported = YOLO(onnx, task="detect").val(
+            **{**settings, "batch": 1}, nms=False, project=str(folder), name="val-onnx"
+        )
+        one2one["mAP50-95_one2one_onnx"] = exported.box.map
     return {
         "model": run.model,
         "config": run.config,
@@ -258,13 +264,14 @@ def train_one(run: Run, recipe: Recipe, folder: Path, imagenet_weights: str = ""
         "mAP50": metrics.box.map50,
         "precision": metrics.box.mp,
         "recall": metrics.box.mr,
-        **{f"{k}_loss": last[f"train/{k}_loss"] for k in ("box", "cls", "dfl")},
+        **{f"{k}_loss": last.get(f"train/{k}_loss", "") for k in ("box", "cls", "dfl")},  # YOLO26: no DFL loss
         "params": sum(p.numel() for p in trained.model.parameters()),
         "gflops": get_flops(trained.model, run.imgsz),
         "train_minutes": minutes,
         **dict.fromkeys(("transferred", "imagenet_tensors", "source"), ""),
         **(json.loads(transferred.read_text()) if transferred.is_file() else {}),
         "weights": str(weights),
+        **one2one,
     }
 
 
@@ -301,9 +308,10 @@ def summarise(rows: list[dict], order: list[str]) -> list[dict]:
         start = runs[0].get("start") or SCRATCH  # runs from before the start was recorded were all from scratch
         line = {"model": model, "config": runs[0]["config"], "start": start, "imgsz": runs[0]["imgsz"]}
         line["seeds"] = len(runs)
-        for key in ("mAP50-95", "mAP50", "box_loss", "cls_loss", "dfl_loss", "train_minutes"):
-            values = [float(r[key]) for r in runs]
-            line.update({key: statistics.mean(values), f"{key}_min": min(values), f"{key}_max": max(values)})
+        for key in ("mAP50-95", "mAP50", "mAP50-95_one2one", "box_loss", "cls_loss", "dfl_loss", "train_minutes"):
+            values = [float(r[key]) for r in runs if r.get(key) not in (None, "")]
+            spread_of = (statistics.mean(values), min(values), max(values)) if values else ("", "", "")
+            line.update(zip((key, f"{key}_min", f"{key}_max"), spread_of))
         line.update(params=runs[0]["params"], gflops=runs[0]["gflops"])
         summary.append(line)
     return summary
@@ -318,18 +326,27 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
         f"model says @size, seeds {', '.join(map(str, seeds))}, CPU. Cells: mean [min-max] over seeds, validation "
         "of the final weights. Transferred: what the trainer reported loading from the start's weights.",
         "",
-        "| model | start | seeds | mAP50-95 | mAP50 | final train loss box / cls / dfl | transferred | params | "
-        "GFLOPs | train min |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | start | seeds | mAP50-95 | mAP50 | mAP50-95 NMS-free (PyTorch / ONNX) | final train loss box / cls "
+        "/ dfl | transferred | params | GFLOPs | train min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for line in summary:
         runs = [r for r in rows if r["model"] == line["model"]]
-        losses = " / ".join(f"{line[f'{k}_loss']:.3f}" for k in ("box", "cls", "dfl"))
+        losses = " / ".join(
+            f"{line[f'{k}_loss']:.3f}" if line[f"{k}_loss"] != "" else "-" for k in ("box", "cls", "dfl")
+        )
+        free = [r for r in runs if r.get("mAP50-95_one2one") not in (None, "")]
+        nms_free = (
+            f"{spread([float(r['mAP50-95_one2one']) for r in free])} / "
+            f"{spread([float(r['mAP50-95_one2one_onnx']) for r in free])}"
+            if free
+            else "-"
+        )
         transferred = ", ".join(sorted({str(r.get("transferred") or "") for r in runs} - {""})) or "-"
         lines.append(
             f"| {line['model']} | {line['start']} | {line['seeds']} | {spread([float(r['mAP50-95']) for r in runs])} | "
-            f"{spread([float(r['mAP50']) for r in runs])} | {losses} | {transferred} | {int(line['params']):,} | "
-            f"{float(line['gflops']):.2f} | {line['train_minutes']:.1f} |"
+            f"{spread([float(r['mAP50']) for r in runs])} | {nms_free} | {losses} | {transferred} | "
+            f"{int(line['params']):,} | {float(line['gflops']):.2f} | {line['train_minutes']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
