@@ -31,8 +31,10 @@ def find_config(file: str | os.PathLike) -> Path | None:
     return path if path.is_file() else None
 
 
-def required_release(name: str) -> str | None:
-    """The ``min_ultralytics`` of a shipped config, e.g. '8.4.0' for the YOLO26 family; None where any supported
-    release builds it."""
-    release = yaml.safe_load((CONFIG_DIR / name).read_text()).get(RELEASE_KEY)
+def required_release(file: str | os.PathLike) -> str | None:
+    """The ``min_ultralytics`` of a model YAML (a shipped config by bare name, or a path), e.g. '8.4.0' for the
+    YOLO26 family; None where the file names none."""
+    path = find_config(file) or Path(file)
+    d = yaml.safe_load(path.read_text())
+    release = d.get(RELEASE_KEY) if isinstance(d, dict) else None
     return None if release is None else str(release)

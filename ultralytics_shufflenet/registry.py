@@ -74,11 +74,10 @@ def _needs_newer(what: str, release: str) -> compat.UnsupportedUltralyticsError:
     )
 
 
-def _check_release(d: dict) -> None:
-    """A YAML's ``min_ultralytics`` against the installed release."""
-    release = d.get(configs.RELEASE_KEY)
+def _check_release(name: str, release: object) -> None:
+    """A model YAML's ``min_ultralytics`` against the installed release."""
     if release is not None and compat.older_than(str(release)):
-        raise _needs_newer(Path(str(d.get("yaml_file") or "this model YAML")).name, str(release))
+        raise _needs_newer(Path(name).name, str(release))
 
 
 def _check_name(i: int, name: object) -> None:
@@ -175,7 +174,7 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
 def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, list]:
     """Stock ``parse_model`` that also builds plugin layers; YAMLs without them take the untouched stock path."""
     with _build_lock, compat.restoring_default_activation():  # a YAML 'activation:' must not outlive its build
-        _check_release(d)
+        _check_release(str(d.get("yaml_file") or "this model YAML"), d.get(configs.RELEASE_KEY))  # a dict, not a file
         rows = d["backbone"] + d["head"]
         for i, row in enumerate(rows):
             _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
@@ -187,9 +186,13 @@ def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, 
 
 @functools.wraps(compat.STOCK_CHECK_YAML)
 def check_yaml(file: Any, *args: Any, **kwargs: Any) -> Any:
-    """Stock ``check_yaml`` that also finds this package's model YAMLs by bare name."""
+    """Stock ``check_yaml`` that also finds this package's model YAMLs by bare name, and stops a model YAML that
+    needs a newer Ultralytics here, before the stock loader guesses its task (8.3 knows no task for YOLO26's heads)."""
     shipped = configs.find_config(file)
-    return str(shipped) if shipped else compat.STOCK_CHECK_YAML(file, *args, **kwargs)
+    found = str(shipped) if shipped else compat.STOCK_CHECK_YAML(file, *args, **kwargs)
+    if found and str(found).endswith((".yaml", ".yml")) and Path(found).is_file():
+        _check_release(found, configs.required_release(found))
+    return found
 
 
 @functools.wraps(compat.STOCK_EXPORT)
