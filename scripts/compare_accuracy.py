@@ -60,9 +60,14 @@ RUN_FIELDS = (
     "source",
     "weights",
     "mAP50-95_one2one",
+    "mAP50-95_one2one_square",
     "mAP50-95_one2one_onnx",
 )
 SCRATCH, IMAGENET, CHECKPOINT = "scratch", "imagenet", "checkpoint"
+LOSSES = ("box", "cls", "dfl")
+# YOLO26 heads' NMS-free scores: PyTorch as validated by default (rectangular batches), PyTorch on the export's square
+# batch-1 input, and the nms=False ONNX export
+ONE_TO_ONE = ("mAP50-95_one2one", "mAP50-95_one2one_square", "mAP50-95_one2one_onnx")
 
 
 @dataclass(frozen=True)
@@ -249,10 +254,13 @@ def train_one(run: Run, recipe: Recipe, folder: Path, imagenet_weights: str = ""
         one2one["mAP50-95_one2one"] = trained.val(
             **settings, nms=False, project=str(folder), name="val-one2one"
         ).box.map
+        # the export's own input: square letterbox, batch 1 (PyTorch validates in rectangular batches by default)
+        square = {**settings, "batch": 1, "rect": False}
+        one2one["mAP50-95_one2one_square"] = trained.val(
+            **square, nms=False, project=str(folder), name="val-one2one-square"
+        ).box.map
         onnx = trained.export(format="onnx", imgsz=run.imgsz, nms=False)
-        exported = YOLO(onnx, task="detect").val(
-            **{**settings, "batch": 1}, nms=False, project=str(folder), name="val-onnx"
-        )
+        exported = YOLO(onnx, task="detect").val(**square, nms=False, project=str(folder), name="val-onnx")
         one2one["mAP50-95_one2one_onnx"] = exported.box.map
     return {
         "model": run.model,
@@ -326,7 +334,8 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
         f"model says @size, seeds {', '.join(map(str, seeds))}, CPU. Cells: mean [min-max] over seeds, validation "
         "of the final weights. Transferred: what the trainer reported loading from the start's weights.",
         "",
-        "| model | start | seeds | mAP50-95 | mAP50 | mAP50-95 NMS-free (PyTorch / ONNX) | final train loss box / cls "
+        "| model | start | seeds | mAP50-95 | mAP50 | mAP50-95 NMS-free (PyTorch / PyTorch square / ONNX) | final "
+        "train loss box / cls "
         "/ dfl | transferred | params | GFLOPs | train min |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -336,12 +345,7 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
             f"{line[f'{k}_loss']:.3f}" if line[f"{k}_loss"] != "" else "-" for k in ("box", "cls", "dfl")
         )
         free = [r for r in runs if r.get("mAP50-95_one2one") not in (None, "")]
-        nms_free = (
-            f"{spread([float(r['mAP50-95_one2one']) for r in free])} / "
-            f"{spread([float(r['mAP50-95_one2one_onnx']) for r in free])}"
-            if free
-            else "-"
-        )
+        nms_free = " / ".join(spread([float(r[key]) for r in free]) for key in ONE_TO_ONE) if free else "-"
         transferred = ", ".join(sorted({str(r.get("transferred") or "") for r in runs} - {""})) or "-"
         lines.append(
             f"| {line['model']} | {line['start']} | {line['seeds']} | {spread([float(r['mAP50-95']) for r in runs])} | "

@@ -1,13 +1,13 @@
 """INT8 against FP32 accuracy per runtime, on the accuracy protocol's trained models and real validation images.
 
-For each trained model (seed 0's weights of compare_accuracy.py's runs) and each runtime: the stock FP32 export and
-the stock INT8 export (calibrated on the model's own training images: ``split=train``, ``--fraction`` of them), each
-validated through Ultralytics' own loader on the val split at the protocol's image size, batch 1, like the PyTorch
-model it came from. Reports mAP50-95 per runtime and the INT8 drop (INT8 minus FP32 in the same runtime). With
-``--rounds``, also each export's latency (batch 1, median ms; a runtime's FP32 and INT8 exports interleaved in one
-run, at each of ``--threads``). Writes int8.md and int8.csv next to the accuracy results.
+For each trained model (compare_accuracy.py's weights of each of ``--seeds``, default 0) and each runtime: the stock
+FP32 export and the stock INT8 export (calibrated on the model's own training images: ``split=train``, ``--fraction``
+of them), each validated through Ultralytics' own loader on the val split at the protocol's image size, batch 1, like
+the PyTorch model it came from. Reports mAP50-95 per runtime and the INT8 drop (INT8 minus FP32 in the same runtime).
+With ``--rounds``, also each export's latency (batch 1, median ms; a runtime's FP32 and INT8 exports interleaved in
+one run, at each of ``--threads``). Writes int8.md and int8.csv next to the accuracy results.
 
-    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--fraction 0.3] [--rounds 5]
+    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--seeds 0 1] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("accuracy", type=Path, help="compare_accuracy.py's --out folder (holds runs.csv)")
     parser.add_argument("--models", nargs="+", help="labels from runs.csv (default: all at the recipe's image size)")
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="which seeds' trained weights")
     parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
     parser.add_argument("--rounds", type=int, default=0, help="latency rounds per export (0: accuracy only)")
     parser.add_argument("--iters", type=int, default=20, help="timed calls per round (their median is the sample)")
@@ -88,19 +89,27 @@ def main(argv: list[str] | None = None) -> int:
     stem = Path(recipe["data"]).stem
     data = str(folder / "datasets" / stem / f"{stem}.yaml")  # by path: this process has read datasets_dir already
     with open(folder / "runs.csv", newline="") as f:
-        seed0 = {r["model"]: r for r in csv.DictReader(f) if r["seed"] == "0"}
-    labels = args.models or [m for m, r in seed0.items() if int(r["imgsz"]) == recipe["imgsz"]]
-    earlier = {r["model"]: r for r in earlier_rows(folder)}  # what an earlier call measured stays, unless re-measured
-    rows = [r for model, r in earlier.items() if model not in labels]
-    for label in labels:
-        weights, imgsz = seed0[label]["weights"], int(seed0[label]["imgsz"])
-        row = {**earlier.get(label, {}), "model": label, "pytorch": validate(weights, data, imgsz)}
+        trained = {(r["model"], int(r["seed"])): r for r in csv.DictReader(f) if int(r["seed"]) in args.seeds}
+    labels = args.models or list(
+        dict.fromkeys(m for (m, _), r in trained.items() if int(r["imgsz"]) == recipe["imgsz"])
+    )
+    measured = [key for key in trained if key[0] in labels]
+    earlier = {(r["model"], int(r.get("seed") or 0)): r for r in earlier_rows(folder)}  # kept unless re-measured
+    rows = [r for key, r in earlier.items() if key not in measured]
+    for label, seed in measured:
+        weights, imgsz = trained[label, seed]["weights"], int(trained[label, seed]["imgsz"])
+        row = {
+            **earlier.get((label, seed), {}),
+            "model": label,
+            "seed": seed,
+            "pytorch": validate(weights, data, imgsz),
+        }
         for runtime in args.runtimes:
             exports = {}
             for stale in [k for k in row if k.startswith(f"{runtime}_") and "_ms" in k]:  # timing of older exports
                 del row[stale]
             for precision, export_args in zip(("fp32", "int8"), RUNTIMES[runtime]):
-                work = folder / "int8" / measure.slug(label) / f"{runtime}-{precision}"
+                work = folder / "int8" / measure.slug(f"{label}-seed{seed}") / f"{runtime}-{precision}"
                 key = f"{runtime}_{precision}"
                 try:
                     shutil.rmtree(work, ignore_errors=True)
@@ -139,7 +148,14 @@ def earlier_rows(folder: Path) -> list[dict]:
         return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return [{k: v if k == "model" else float(v) if v else None for k, v in r.items() if v != NOT_RUN} for r in rows]
+    return [
+        {
+            k: v if k == "model" else int(v) if k == "seed" else float(v) if v else None
+            for k, v in r.items()
+            if v != NOT_RUN
+        }
+        for r in rows
+    ]
 
 
 def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None:
@@ -163,26 +179,30 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
         return "; ".join(f"{f:.1f} / {i:.1f} ({t} thr)" for t, (f, i) in zip(counts, ms)) or "not timed"
 
     lines = [
-        f"mAP50-95 on {recipe['data']} val ({recipe['imgsz']}px, batch 1) of the protocol's seed-0 models: FP32 export "
-        f"/ INT8 export (INT8 minus FP32 in points). INT8 calibrated on {fraction:.0%} of the training images; MNN's "
-        "INT8 is weight-only. OpenVINO runs through Ultralytics' loader, which keeps OpenVINO's default precision "
-        "(bf16 on CPUs with AVX512-BF16; f32 on others).",
+        f"mAP50-95 on {recipe['data']} val ({recipe['imgsz']}px, batch 1) of the protocol's trained models: FP32 "
+        f"export / INT8 export (INT8 minus FP32 in points). INT8 calibrated on {fraction:.0%} of the training images; "
+        "MNN's INT8 is weight-only. OpenVINO runs through Ultralytics' loader, which keeps OpenVINO's default "
+        "precision (bf16 on CPUs with AVX512-BF16; f32 on others).",
         "",
-        "| model | PyTorch FP32 | " + " | ".join(f"{r} FP32 / INT8 (drop)" for r in runtimes) + " |",
-        "|---|---|" + "---|" * len(runtimes),
+        "| model | seed | PyTorch FP32 | " + " | ".join(f"{r} FP32 / INT8 (drop)" for r in runtimes) + " |",
+        "|---|---|---|" + "---|" * len(runtimes),
     ]
     for row in rows:
-        lines.append(f"| {row['model']} | {row['pytorch']:.3f} | " + " | ".join(cell(row, r) for r in runtimes) + " |")
+        cells = " | ".join(cell(row, r) for r in runtimes)
+        lines.append(f"| {row['model']} | {row.get('seed', 0)} | {row['pytorch']:.3f} | {cells} |")
     if any("_ms" in k for row in rows for k in row):
         lines += [
             "",
             "Latency of the same exports, batch 1, median ms, FP32 / INT8 (a runtime's two exports interleaved in one "
             "run):",
             "",
-            "| model | " + " | ".join(f"{r} FP32 / INT8 ms" for r in runtimes) + " |",
-            "|---|" + "---|" * len(runtimes),
+            "| model | seed | " + " | ".join(f"{r} FP32 / INT8 ms" for r in runtimes) + " |",
+            "|---|---|" + "---|" * len(runtimes),
         ]
-        lines += [f"| {row['model']} | " + " | ".join(speed(row, r) for r in runtimes) + " |" for row in rows]
+        lines += [
+            f"| {row['model']} | {row.get('seed', 0)} | " + " | ".join(speed(row, r) for r in runtimes) + " |"
+            for row in rows
+        ]
     (folder / "int8.md").write_text("\n".join(lines) + "\n")
     with open(folder / "int8.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval=NOT_RUN)
