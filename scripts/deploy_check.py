@@ -158,7 +158,7 @@ def check(config: str, fmt: str, datasets: Path, work: Path, imgsz: int = 320) -
         result.exported = True
         x = load_images(task_images(task, datasets)[:1], imgsz)
         if not FORMATS[fmt].get("int8"):
-            reference = pytorch_outputs(checkpoint, x)
+            reference = pytorch_outputs(checkpoint, x, fmt=FORMATS[fmt]["format"])
             result.max_abs_diff, result.within_tolerance = compare(backend_outputs(exported, x), reference)
             if fmt == "openvino":  # the loader keeps OpenVINO's default precision: bf16 on CPUs that have it
                 result.f32_max_abs_diff, result.within_tolerance = compare(openvino_f32_outputs(exported, x), reference)

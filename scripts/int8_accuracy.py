@@ -30,10 +30,10 @@ RUNTIMES = {
 NOT_RUN = "not run"  # in int8.csv: a runtime that call did not measure (an empty cell is a failed export)
 
 
-def validate(weights: str, data: str, imgsz: int) -> float:
+def validate(weights: str, data: str, imgsz: int, **extra: object) -> float:
     from ultralytics import YOLO
 
-    metrics = YOLO(weights).val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False, verbose=False)
+    metrics = YOLO(weights).val(data=data, imgsz=imgsz, batch=1, device="cpu", plots=False, verbose=False, **extra)
     return float(metrics.box.map)
 
 
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("accuracy", type=Path, help="compare_accuracy.py's --out folder (holds runs.csv)")
     parser.add_argument("--models", nargs="+", help="labels from runs.csv (default: all at the recipe's image size)")
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("--nms-free", action="store_true", help="YOLO26 heads: export and validate with nms=False")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="which seeds' trained weights")
     parser.add_argument("--fraction", type=float, default=0.3, help="share of the training images used to calibrate")
     parser.add_argument("--rounds", type=int, default=0, help="latency rounds per export (0: accuracy only)")
@@ -94,27 +95,31 @@ def main(argv: list[str] | None = None) -> int:
         dict.fromkeys(m for (m, _), r in trained.items() if int(r["imgsz"]) == recipe["imgsz"])
     )
     measured = [key for key in trained if key[0] in labels]
+    # --nms-free: YOLO26 heads' one-to-one branch, exported and validated with nms=False (rows named so)
+    nms = {"nms": False} if args.nms_free else {}
+    suffix = " NMS-free" if args.nms_free else ""
     earlier = {(r["model"], int(r.get("seed") or 0)): r for r in earlier_rows(folder)}  # kept unless re-measured
-    rows = [r for key, r in earlier.items() if key not in measured]
+    remeasured = {(label + suffix, seed) for label, seed in measured}
+    rows = [r for key, r in earlier.items() if key not in remeasured]
     for label, seed in measured:
         weights, imgsz = trained[label, seed]["weights"], int(trained[label, seed]["imgsz"])
         row = {
-            **earlier.get((label, seed), {}),
-            "model": label,
+            **earlier.get((label + suffix, seed), {}),
+            "model": label + suffix,
             "seed": seed,
-            "pytorch": validate(weights, data, imgsz),
+            "pytorch": validate(weights, data, imgsz, **nms),
         }
         for runtime in args.runtimes:
             exports = {}
             for stale in [k for k in row if k.startswith(f"{runtime}_") and "_ms" in k]:  # timing of older exports
                 del row[stale]
             for precision, export_args in zip(("fp32", "int8"), RUNTIMES[runtime]):
-                work = folder / "int8" / measure.slug(f"{label}-seed{seed}") / f"{runtime}-{precision}"
+                work = folder / "int8" / measure.slug(f"{label}{suffix}-seed{seed}") / f"{runtime}-{precision}"
                 key = f"{runtime}_{precision}"
                 try:
                     shutil.rmtree(work, ignore_errors=True)
-                    exports[key] = Path(export(weights, export_args, data, imgsz, args.fraction, work))
-                    row[key] = validate(str(exports[key]), data, imgsz)
+                    exports[key] = Path(export(weights, {**export_args, **nms}, data, imgsz, args.fraction, work))
+                    row[key] = validate(str(exports[key]), data, imgsz, **nms)
                 except Exception as e:
                     measure.log(f"{label} {key}: failed: {measure.describe(e)}")
                     row[key] = None
