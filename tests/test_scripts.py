@@ -115,7 +115,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     table = (tmp_path / "acc" / "int8.md").read_text()
     assert "| yolo11n.yaml@64 |" in table and "failed" not in table
     timed = re.search(
-        r"^\| yolo11n.yaml@64 \| ([\d.]+) / ([\d.]+) \(1 thr\) \| ([\d.]+) / ([\d.]+) \(1 thr\) \|$", table, re.M
+        r"^\| yolo11n.yaml@64 \| 0 \| ([\d.]+) / ([\d.]+) \(1 thr\) \| ([\d.]+) / ([\d.]+) \(1 thr\) \|$", table, re.M
     )
     assert timed and all(float(ms) > 0 for ms in timed.groups()), table  # OpenVINO and MNN, FP32 and INT8
     # a later call adds its models to the table and keeps the earlier ones
@@ -124,7 +124,9 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     rows = int8_rows(tmp_path / "acc" / "int8.md")
     assert "failed" not in rows["| yolo11n.yaml@64"] and "not run" not in rows["| yolo11n.yaml@64"]
     assert rows["| yolo11n-shufflenetv2-pan.yaml@96"].count("not run") == 1  # OpenVINO was not asked for
-    assert "| yolo11n-shufflenetv2-pan.yaml@96 | not timed | not timed |" in (tmp_path / "acc" / "int8.md").read_text()
+    assert (
+        "| yolo11n-shufflenetv2-pan.yaml@96 | 0 | not timed | not timed |" in (tmp_path / "acc" / "int8.md").read_text()
+    )
     # YOLO11n measured again in OpenVINO only keeps its MNN cells from the first call; pan's row is read back from
     # int8.csv and rewritten, its unmeasured OpenVINO cells still "not run", not "failed"
     args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "openvino", "--fraction", "1"]
@@ -134,11 +136,18 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     assert rows["| yolo11n-shufflenetv2-pan.yaml@96"].count("not run") == 1
     assert "failed" not in rows["| yolo11n-shufflenetv2-pan.yaml@96"]
     timed = re.search(
-        r"^\| yolo11n.yaml@64 \| not timed \| [\d.]+ / [\d.]+ \(1 thr\) \|$",
+        r"^\| yolo11n.yaml@64 \| 0 \| not timed \| [\d.]+ / [\d.]+ \(1 thr\) \|$",
         (tmp_path / "acc" / "int8.md").read_text(),
         re.M,
     )
     assert timed  # its new OpenVINO exports were not timed, so the old exports' timing is gone; MNN's stays
+    # another seed's trained weights get rows of their own beside seed 0's
+    args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "mnn", "--seeds", "1"]
+    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    table = (tmp_path / "acc" / "int8.md").read_text().split("Latency of the same exports")[0]
+    assert re.search(r"^\| yolo11n.yaml@64 \| 0 \| ", table, re.M) and re.search(
+        r"^\| yolo11n.yaml@64 \| 1 \| ", table, re.M
+    )
 
 
 def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
