@@ -350,8 +350,8 @@ def render_classifier(family: str, summaries: dict[str, str]) -> str:
         *(
             [
                 "# A classifier has no YOLO head family: this is the network of yolov8-cls-shufflenetv2.yaml, named",
-                f"# for the {FAMILY_NAMES[family]} set. Its head is a stock Classify with ShuffleNet's conv5 and fc",
-                "# widths.",
+                f"# for the {FAMILY_NAMES[family]} set. Its head is a stock Classify with ShuffleNet's conv5 and fc "
+                "widths.",
             ]
             if family != "yolov8"
             else []
