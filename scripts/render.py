@@ -24,7 +24,7 @@ LABELS = {
     "train_mem": "train RSS over imports (MB)",
 }
 DIGITS = {"params": 2, "gflops": 1, "latency": 1, "train_ips": 1, "peak_rss": 0, "train_mem": 0}
-REFERENCES = ("yolo11", "yolov8")
+REFERENCES = ("yolo26", "yolo11", "yolov8")  # YOLO26n, the model Ultralytics 8.4 users start from, first
 
 
 def load(folder: Path) -> tuple[dict[tuple, dict], list[str]]:
@@ -39,7 +39,7 @@ def load(folder: Path) -> tuple[dict[tuple, dict], list[str]]:
 
 
 def scale_of(model: str) -> str | None:
-    found = re.search(r"yolo(?:v8|11)([nsmlx])", Path(model).name)
+    found = re.search(r"yolo(?:v8|11|26)([nsmlx])", Path(model).name)
     return found.group(1) if found else None
 
 
