@@ -41,8 +41,8 @@ TASK_DATA = {
 def data_path(task: str, datasets_dir: Path) -> str:
     """A task's sample data by path, for ``data=``: the folder's own YAML, else its image folders (classify)."""
     name, stock_name = TASK_DATA[task]
-    own_yaml = datasets_dir / name / (stock_name or f"{name}.yaml")
     folder = datasets_dir / name
+    own_yaml = folder / (stock_name or f"{name}.yaml")
     return str(own_yaml if own_yaml.is_file() else folder)
 
 
