@@ -96,6 +96,7 @@ class Variant:
     about: str
     wide: bool = False  # backbone widths from widths.WIDE_SCALES (one published width up) instead of SCALES
     stage4: bool = True  # False: a stride-2 conv on stage 3 makes P5 (stage 4 is a fifth of the backbone's time)
+    pan_width: int = 256  # the slim PAN's one width before the scale's width multiple (64 channels at n)
 
 
 VARIANTS = (
@@ -152,6 +153,19 @@ VARIANTS = (
         wide=True,
         stage4=False,
     ),
+    Variant(
+        "-slim",
+        ("yolo26",),
+        False,
+        "pan",
+        "The '-fast' backbone under a PAN half as wide (32 channels at n, P5's stride-2 conv too): under the\n"
+        "# YOLO26 head the neck and the head's 3x3 convs, which read the PAN's width, were a third of '-fast''s\n"
+        "# time. Picks its width per scale as '-fast' does; torchvision's ImageNet weights load into the stem and\n"
+        "# stages 2 and 3.",
+        wide=True,
+        stage4=False,
+        pan_width=128,
+    ),
 )
 
 
@@ -159,7 +173,7 @@ def file_name(family: str, task: str, variant: Variant) -> str:
     return f"{family}{TASK_INFIX[task]}-shufflenetv2{variant.suffix}.yaml"
 
 
-def backbone_rows(star: bool, stage4: bool = True) -> list[str]:
+def backbone_rows(star: bool, stage4: bool = True, p5_width: int = 256) -> list[str]:
     extra = ", True" if star else ""
     return [
         "- [-1, 1, ShuffleNetV2Stem, [stem]] # 0-P2/4",
@@ -167,32 +181,34 @@ def backbone_rows(star: bool, stage4: bool = True) -> list[str]:
         f"- [-1, 1, ShuffleNetV2Stage, [stage3, 8{extra}]] # 2-P4/16",
         f"- [-1, 1, ShuffleNetV2Stage, [stage4, 4{extra}]] # 3-P5/32"
         if stage4
-        else "- [-1, 1, Conv, [256, 3, 2]] # 3-P5/32: a stride-2 conv on stage 3 in place of stage 4",
+        else f"- [-1, 1, Conv, [{p5_width}, 3, 2]] # 3-P5/32: a stride-2 conv on stage 3 in place of stage 4",
     ]
 
 
-PAN_ROWS = [
-    "- [-1, 1, Conv, [256, 1, 1]] # 4 P5 reduced to the PAN width",
-    '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
-    "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
-    "- [-1, 1, C3k2, [256, False, 0.25]] # 7",
-    "",
-    '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
-    "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
-    "- [-1, 1, C3k2, [256, False, 0.25]] # 10 (P3/8-small)",
-    "",
-    "- [-1, 1, DWConv, [256, 3, 2]]",
-    "- [[-1, 7], 1, Concat, [1]] # cat head P4",
-    "- [-1, 1, C3k2, [256, False, 0.25]] # 13 (P4/16-medium)",
-    "",
-    "- [-1, 1, DWConv, [256, 3, 2]]",
-    "- [[-1, 4], 1, Concat, [1]] # cat head P5",
-    "- [-1, 1, C3k2, [256, False, 0.25]] # 16 (P5/32-large)",
-    "",
-]
+def pan_rows(width: int = 256) -> list[str]:
+    """The slim PAN: every level reduced to one width, small C3k2 blocks, depthwise stride-2 downsampling."""
+    return [
+        f"- [-1, 1, Conv, [{width}, 1, 1]] # 4 P5 reduced to the PAN width",
+        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+        "- [[-1, 2], 1, Concat, [1]] # cat backbone P4",
+        f"- [-1, 1, C3k2, [{width}, False, 0.25]] # 7",
+        "",
+        '- [-1, 1, nn.Upsample, [None, 2, "nearest"]]',
+        "- [[-1, 1], 1, Concat, [1]] # cat backbone P3",
+        f"- [-1, 1, C3k2, [{width}, False, 0.25]] # 10 (P3/8-small)",
+        "",
+        f"- [-1, 1, DWConv, [{width}, 3, 2]]",
+        "- [[-1, 7], 1, Concat, [1]] # cat head P4",
+        f"- [-1, 1, C3k2, [{width}, False, 0.25]] # 13 (P4/16-medium)",
+        "",
+        f"- [-1, 1, DWConv, [{width}, 3, 2]]",
+        "- [[-1, 4], 1, Concat, [1]] # cat head P5",
+        f"- [-1, 1, C3k2, [{width}, False, 0.25]] # 16 (P5/32-large)",
+        "",
+    ]
 
 
-def neck_rows(family: str, neck: str, levels: int = 3) -> tuple[list[str], list[str], list[int]]:
+def neck_rows(family: str, neck: str, levels: int = 3, pan_width: int = 256) -> tuple[list[str], list[str], list[int]]:
     """Backbone rows after the stages, head rows before the task head, and the layers the task head reads.
 
     The stock neck of the family reads P3, P4, P5 from the three stages (P5 through SPPF, and C2PSA for YOLO11 and
@@ -200,7 +216,7 @@ def neck_rows(family: str, neck: str, levels: int = 3) -> tuple[list[str], list[
     reads P3 and the top-down P4, as stock yolo26-sem.yaml does.
     """
     if neck == "pan":
-        head, outputs, top_down_p4 = PAN_ROWS, [10, 13, 16], 7
+        head, outputs, top_down_p4 = pan_rows(pan_width), [10, 13, 16], 7
     else:
         k = 2 if neck == "half" else 1
         if family == "yolov8":
@@ -302,7 +318,7 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
     module, nc = head.families[family]
     name = file_name(family, task, variant)
     title = f"{FAMILY_NAMES[family]}{TASK_INFIX[task]} ({head.words})"
-    extra, neck, outputs = neck_rows(family, variant.neck, head.levels)
+    extra, neck, outputs = neck_rows(family, variant.neck, head.levels, variant.pan_width)
     lines = [
         f"# ultralytics-shufflenet: {title} with a ShuffleNet V2 backbone (Ma et al., ECCV 2018).",
         f"# {variant.about.format(F=FAMILY_NAMES[family])}",
@@ -331,7 +347,7 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
     stages = ("stem", "stage2", "stage3", "stage4") if variant.stage4 else ("stem", "stage2", "stage3")
     lines += ["", *channels_table(stages, name), ""]
     lines += ["backbone:", "  # [from, repeats, module, args]"]
-    lines += [f"  {row}" for row in backbone_rows(variant.star, variant.stage4) + extra]
+    lines += [f"  {row}" for row in backbone_rows(variant.star, variant.stage4, variant.pan_width) + extra]
     lines += ["", "head:"]
     lines += [f"  {row}" if row else "" for row in neck]
     inputs = ", ".join(map(str, outputs))
@@ -407,7 +423,7 @@ def render_torchvision() -> str:
         f"  - [0, 1, Index, [{stage4}, 7]] # 3-P5/32 stage4",
         "",
         "head:",
-        *[f"  {row}" if row else "" for row in PAN_ROWS],
+        *[f"  {row}" if row else "" for row in pan_rows()],
         "  - [[10, 13, 16], 1, Detect, [nc]] # Detect(P3, P4, P5)",
     ]
     return "\n".join(lines) + "\n"
