@@ -41,6 +41,6 @@ fi
 .venv/bin/yolo train model="$model" "${pretrained[@]}" data=african-wildlife.yaml epochs="${DEMO_EPOCHS:-8}" \
   fraction="${DEMO_FRACTION:-0.5}" imgsz=256 batch=16 workers=2 cache=ram val=False device=cpu project="$runs" \
   name=demo exist_ok=True
-.venv/bin/python scripts/predictions.py "$runs/demo/weights/best.pt" \
+.venv/bin/python -m bench predictions "$runs/demo/weights/best.pt" \
   --images "$datasets/african-wildlife/images/val" --imgsz 256 --count 4 --out "$runs/demo-predictions.jpg"
 echo "Trained weights: $runs/demo/weights/best.pt; predictions on 4 validation photos: $runs/demo-predictions.jpg"

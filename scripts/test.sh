@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test run, as CI does it: set up, test against the newest Ultralytics release the version policy admits
 # (.venv), then the fast tests and the 'core' slow ones against the oldest supported release (.venv-oldest). Every
-# step uses throwaway Ultralytics settings; the measurement scripts are run by tests/test_scripts.py.
+# step uses throwaway Ultralytics settings; the measuring tools (python -m bench) are run by tests/test_scripts.py.
 # The suite runs in one worker per core (pytest-xdist; work stealing, as test times range from 0.1 s to minutes),
 # each worker's torch on one thread, so that two workers do not fight over the same cores.
 set -euo pipefail

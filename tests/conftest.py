@@ -19,14 +19,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # the measuring package, bench
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
-from deploy_check import TOLERANCE  # noqa: E402
-from models import TASK_DATA  # noqa: E402
 from torch import nn  # noqa: E402
+
+from bench import yolo_env  # noqa: E402 - must run before anything imports Ultralytics
+from bench.deploy import TOLERANCE  # noqa: E402
+from bench.models import TASK_DATA  # noqa: E402
 
 CONFIG_DIR = yolo_env.isolate()
 # torchvision's ShuffleNet V2 1.0x ImageNet weights, offline (never committed; CI has the shared folder too)

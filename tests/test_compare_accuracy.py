@@ -1,11 +1,12 @@
-"""scripts/compare_accuracy.py helpers that need no training: model specs, where a run is kept, how it is labelled."""
+"""bench/accuracy.py helpers that need no training: model specs, where a run is kept, how it is labelled."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from compare_accuracy import CHECKPOINT, IMAGENET, SCRATCH, Run, parse_model
+
+from bench.accuracy import CHECKPOINT, IMAGENET, SCRATCH, Run, parse_model
 
 
 def run_of(spec: str, seed: int = 0) -> Run:

@@ -1,15 +1,13 @@
-"""The shipped model YAMLs: written by scripts/make_configs.py, found by bare name, paper widths, stock heads."""
+"""The shipped model YAMLs: written by bench/make_configs.py, found by bare name, paper widths, stock heads."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import make_configs
 import pytest
 import torch
 import ultralytics
-from models import with_scale
 from packaging.version import Version
 from torch import nn
 from ultralytics import YOLO
@@ -17,6 +15,8 @@ from ultralytics.nn.modules import Concat, Conv
 from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils.torch_utils import get_flops
 
+from bench import make_configs
+from bench.models import with_scale
 from conftest import builds_here
 from ultralytics_shufflenet import Conv_maxpool, ShuffleNetV2Stage
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names, find_config
@@ -36,7 +36,7 @@ def test_shipped_files_are_exactly_what_make_configs_writes() -> None:
     assert set(config_names()) == set(expected)
     for name, render in expected.items():
         text = (CONFIG_DIR / name).read_text()
-        assert render(make_configs.written_summaries(text)) == text, f"{name}: run python scripts/make_configs.py"
+        assert render(make_configs.written_summaries(text)) == text, f"{name}: run python -m bench configs"
 
 
 def test_every_task_and_head_family_is_shipped() -> None:
@@ -175,7 +175,7 @@ def test_fuse_folds_every_backbone_batchnorm_and_keeps_outputs() -> None:
 def test_the_torchvision_comparison_config_is_the_wide_n_model_from_stock_layers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # scripts/configs/yolo11-torchvision-shufflenetv2-wide.yaml: what a user gets without the plugin (README)
+    # bench/configs/yolo11-torchvision-shufflenetv2-wide.yaml: what a user gets without the plugin (README)
     assert make_configs.TORCHVISION_CONFIG.read_text() == make_configs.render_torchvision()
     import torchvision
 

@@ -2,7 +2,7 @@
 
 CI checks one model of every task in every FP32 edge format against PyTorch, and the recommended detector in every
 format (INT8 included) through ``yolo predict`` and ``yolo val`` as well (TFLite's detection export: only there); a
-trained one keeps its accuracy in INT8. ``python scripts/deploy_check.py`` runs the same check for every shipped
+trained one keeps its accuracy in INT8. ``python -m bench deploy`` runs the same check for every shipped
 config (its last run is in the README).
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import deploy_check
-import int8_accuracy
 import pytest
-import yolo_env
 
+from bench import deploy as deploy_check
+from bench import int8 as int8_accuracy
+from bench import yolo_env
 from conftest import (
     IMAGENET_FILE,
     assert_same_detections,

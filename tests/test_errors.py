@@ -7,10 +7,10 @@ import torch
 import ultralytics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from models import with_scale
 from ultralytics import YOLO
 from ultralytics.nn.tasks import ClassificationModel, DetectionModel
 
+from bench.models import with_scale
 from ultralytics_shufflenet import PLUGIN_LAYERS, UnsupportedUltralyticsError
 from ultralytics_shufflenet.configs import config_names, required_release
 

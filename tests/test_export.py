@@ -13,10 +13,10 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from deploy_check import TOLERANCE, flat, load_images, pytorch_outputs, task_images
-from models import task_of
 from ultralytics import YOLO
 
+from bench.deploy import TOLERANCE, flat, load_images, pytorch_outputs, task_images
+from bench.models import task_of
 from conftest import assert_same_detections, one_to_one_checkpoint
 
 pytestmark = pytest.mark.slow

@@ -1,10 +1,10 @@
-"""scripts/measure.py helpers that need no runtime: where exports are kept."""
+"""bench/measure.py helpers that need no runtime: where exports are kept."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import measure
+from bench import measure
 
 
 def test_trained_weights_with_the_same_file_name_get_their_own_exports(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_wheel_carries_package_configs_and_hook(tmp_path: Path) -> None:
         "ultralytics_shufflenet.pth",
     ):
         assert name in names
-    assert not any(name.startswith(("tests/", "scripts/", "cfg/")) for name in names)
+    assert not any(name.startswith(("tests/", "scripts/", "bench/", "cfg/")) for name in names)
 
 
 @pytest.mark.parametrize("editable", [False, True], ids=["install", "editable"])

@@ -1,4 +1,5 @@
-"""The measurement scripts run from any directory, leave the user's settings alone, and write what they promise.
+"""The measuring tools (python path/to/bench <command>) run from any directory, leave the user's settings alone,
+and write what they promise.
 
 Their numbers are read by people, not asserted: these machines are shared and noisy.
 """
@@ -21,7 +22,7 @@ from conftest import ROOT, run
 
 pytestmark = pytest.mark.slow
 
-SCRIPTS = ROOT / "scripts"
+BENCH = ROOT / "bench"  # run as python path/to/bench, which works from any directory
 
 
 @pytest.fixture
@@ -31,17 +32,17 @@ def home(tmp_path: Path) -> dict[str, str]:
     return {**env, "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config")}
 
 
-def run_script(name: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
+def run_bench(command: str, *args: str, cwd: Path, env: dict[str, str]) -> str:
     proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / name), *args], cwd=cwd, env=env, capture_output=True, text=True
+        [sys.executable, str(BENCH), command, *args], cwd=cwd, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert not (Path(env["HOME"]) / ".config" / "Ultralytics").exists(), "the script wrote the user's settings"
+    assert not (Path(env["HOME"]) / ".config" / "Ultralytics").exists(), "the command wrote the user's settings"
     return proc.stdout + proc.stderr
 
 
 def test_startup_cost_reports_the_hook_and_no_heavy_imports(tmp_path: Path) -> None:
-    out = run(sys.executable, str(SCRIPTS / "startup_cost.py"), "--runs", "3", cwd=tmp_path)
+    out = run(sys.executable, str(BENCH), "startup", "--runs", "3", cwd=tmp_path)
     assert "| hook import, -X importtime (ms) |" in out
     assert "Heavy modules imported by start-up: []" in out
 
@@ -58,8 +59,8 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     recipe = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
     args = [*recipe, "--datasets", str(datasets_dir), "--out", str(tmp_path / "acc")]
     args += ["--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml@96", "--seeds"]
-    run_script("compare_accuracy.py", *args, "0", cwd=tmp_path, env=home)
-    run_script("compare_accuracy.py", *args, "1", cwd=tmp_path, env=home)  # a protocol run in pieces reads as one
+    run_bench("accuracy", *args, "0", cwd=tmp_path, env=home)
+    run_bench("accuracy", *args, "1", cwd=tmp_path, env=home)  # a protocol run in pieces reads as one
     args += ["0", "1"]
     table = (tmp_path / "acc" / "accuracy.md").read_text()
     assert (
@@ -79,11 +80,11 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     stopped = Path(runs[3]["weights"]).parents[1]
     (stopped / "result.json").unlink()
     trained = {p: p.stat().st_mtime_ns for p in [*stopped.rglob("*.pt"), stopped / "results.csv"]}
-    run_script("compare_accuracy.py", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
+    run_bench("accuracy", *args, cwd=tmp_path, env=home)  # finished runs are kept, not redone
     assert len(logs) == 4 and all(p.stat().st_mtime_ns == t for p, t in logs.items() if stopped not in p.parents)
     assert (stopped / "result.json").is_file() and all(p.stat().st_mtime_ns == t for p, t in trained.items())
     other = [*args[: args.index("--epochs") + 1], "2", *args[args.index("--epochs") + 2 :]]
-    script = [sys.executable, str(SCRIPTS / "compare_accuracy.py"), *other]
+    script = [sys.executable, str(BENCH), "accuracy", *other]
     proc = subprocess.run(script, cwd=tmp_path, env=home, capture_output=True, text=True)
     assert proc.returncode and "holds runs of another recipe" in proc.stderr  # never mixed into one table
 
@@ -91,7 +92,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     imagenet = tmp_path / "shufflenetv2_x1-5666bf0f80.pth"
     torch.save(torchvision.models.shufflenet_v2_x1_0(weights=None).state_dict(), imagenet)
     wide = [*args[: args.index("--models")], "--models", "yolo11n-shufflenetv2-wide.yaml+imagenet", "--seeds", "0"]
-    run_script("compare_accuracy.py", *wide, "--imagenet-weights", str(imagenet), cwd=tmp_path, env=home)
+    run_bench("accuracy", *wide, "--imagenet-weights", str(imagenet), cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "accuracy.md").read_text()
     assert "| yolo11n-shufflenetv2-wide.yaml+imagenet@64 | imagenet | 1 |" in table
     with open(tmp_path / "acc" / "runs.csv") as f:
@@ -102,7 +103,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
 
     # The trade-off picture from those runs: latency of the trained weights, relative to YOLO11n at the recipe's size
     args_t = [str(tmp_path / "acc"), "--rounds", "1", "--iters", "1", "--runtimes", "onnxruntime", "--threads", "1"]
-    run_script("tradeoff.py", *args_t, cwd=tmp_path, env=home)
+    run_bench("tradeoff", *args_t, cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "tradeoff.md").read_text()
     assert "| yolo11n.yaml@64 | scratch | 2 |" in table and "(1.00x)" in table
     assert "| yolo11n-shufflenetv2-pan.yaml@96 | scratch |" in table
@@ -111,7 +112,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
 
     # INT8 against FP32 per runtime, from the same trained weights
     args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "openvino", "mnn", "--fraction", "1"]
-    run_script("int8_accuracy.py", *args, "--rounds", "1", "--iters", "1", "--threads", "1", cwd=tmp_path, env=home)
+    run_bench("int8", *args, "--rounds", "1", "--iters", "1", "--threads", "1", cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "int8.md").read_text()
     assert "| yolo11n.yaml@64 |" in table and "failed" not in table
     timed = re.search(
@@ -120,7 +121,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     assert timed and all(float(ms) > 0 for ms in timed.groups()), table  # OpenVINO and MNN, FP32 and INT8
     # a later call adds its models to the table and keeps the earlier ones
     args = [str(tmp_path / "acc"), "--models", "yolo11n-shufflenetv2-pan.yaml@96", "--runtimes", "mnn"]
-    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    run_bench("int8", *args, cwd=tmp_path, env=home)
     rows = int8_rows(tmp_path / "acc" / "int8.md")
     assert "failed" not in rows["| yolo11n.yaml@64"] and "not run" not in rows["| yolo11n.yaml@64"]
     assert rows["| yolo11n-shufflenetv2-pan.yaml@96"].count("not run") == 1  # OpenVINO was not asked for
@@ -130,7 +131,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     # YOLO11n measured again in OpenVINO only keeps its MNN cells from the first call; pan's row is read back from
     # int8.csv and rewritten, its unmeasured OpenVINO cells still "not run", not "failed"
     args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "openvino", "--fraction", "1"]
-    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    run_bench("int8", *args, cwd=tmp_path, env=home)
     rows = int8_rows(tmp_path / "acc" / "int8.md")
     assert "not run" not in rows["| yolo11n.yaml@64"] and "failed" not in rows["| yolo11n.yaml@64"]
     assert rows["| yolo11n-shufflenetv2-pan.yaml@96"].count("not run") == 1
@@ -143,7 +144,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     assert timed  # its new OpenVINO exports were not timed, so the old exports' timing is gone; MNN's stays
     # another seed's trained weights get rows of their own beside seed 0's
     args = [str(tmp_path / "acc"), "--models", "yolo11n.yaml@64", "--runtimes", "mnn", "--seeds", "1"]
-    run_script("int8_accuracy.py", *args, cwd=tmp_path, env=home)
+    run_bench("int8", *args, cwd=tmp_path, env=home)
     table = (tmp_path / "acc" / "int8.md").read_text().split("Latency of the same exports")[0]
     assert re.search(r"^\| yolo11n.yaml@64 \| 0 \| ", table, re.M) and re.search(
         r"^\| yolo11n.yaml@64 \| 1 \| ", table, re.M
@@ -153,7 +154,7 @@ def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
 def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: Path, home: dict[str, str]) -> None:
     out = tmp_path / "bench"
     args = ["--quick", "--models", "yolo11n.yaml", "yolo11n-shufflenetv2-pan.yaml", "--out", str(out)]
-    printed = run_script("benchmark.py", *args, cwd=tmp_path, env=home)
+    printed = run_bench("latency", *args, cwd=tmp_path, env=home)
     report = (out / "benchmark.md").read_text()
     assert "## Latency: onnxruntime, batch 1" in report and "## Training" in report and report in printed
     assert (out / "benchmark.png").stat().st_size > 0 and json.loads((out / "machine.json").read_text())["command"]
@@ -161,26 +162,26 @@ def test_benchmark_writes_raw_samples_and_render_rebuilds_the_report(tmp_path: P
         latency = [r for r in csv.DictReader(f) if r["metric"] == "latency" and not r["error"]]
     assert {r["runtime"] for r in latency} == {"pytorch", "onnxruntime"} and len(latency) == 4
     (out / "benchmark.md").unlink()
-    run_script("render.py", str(out), cwd=tmp_path, env=home)
+    run_bench("render", str(out), cwd=tmp_path, env=home)
     assert (out / "benchmark.md").read_text() == report
 
 
 def test_unit_experiment_checks_the_variants_compute_the_same(tmp_path: Path, home: dict[str, str]) -> None:
     args = ["--imgsz", "128", "--rounds", "1", "--iters", "1", "--out", str(tmp_path)]
-    out = run_script("unit_experiment.py", *args, cwd=tmp_path, env=home)
+    out = run_bench("unit", *args, cwd=tmp_path, env=home)
     assert "{'shipped': True, 'stock max-pool stem': True, 'concat+shuffle unit': True}" in out
     assert "head (Detect)" in out and (tmp_path / "unit_experiment.md").is_file()
 
 
 def test_make_configs_check_passes_on_the_shipped_files(tmp_path: Path, home: dict[str, str]) -> None:
-    run_script("make_configs.py", "--check", cwd=tmp_path, env=home)
+    run_bench("configs", "--check", cwd=tmp_path, env=home)
 
 
 def test_profile_parts_times_every_part_and_the_whole_model(tmp_path: Path, home: dict[str, str]) -> None:
     out = tmp_path / "parts"
     args = ["--models", "yolo11n-shufflenetv2-wide.yaml", "--runtimes", "onnxruntime", "--threads", "1"]
     args += ["--imgsz", "96", "--rounds", "1", "--iters", "1", "--out", str(out)]
-    printed = run_script("profile_parts.py", *args, cwd=tmp_path, env=home)
+    printed = run_bench("parts", *args, cwd=tmp_path, env=home)
     report = (out / "parts.md").read_text()
     assert report in printed and "## onnxruntime, 1 thread(s)" in report and "## Failures" not in report
     for part in ("0 Conv_maxpool", "1 ShuffleNetV2Stage", "3 ShuffleNetV2Stage", "neck", "head (Detect)"):
@@ -190,18 +191,24 @@ def test_profile_parts_times_every_part_and_the_whole_model(tmp_path: Path, home
     assert (out / "parts.png").stat().st_size > 0
 
 
+def random_checkpoint(config: str, folder: Path) -> Path:
+    """A checkpoint of ``config`` with seeded random weights, for commands that take trained weights."""
+    from ultralytics import YOLO
+
+    torch.manual_seed(0)
+    weights = folder / f"{Path(config).stem}.pt"
+    YOLO(config).save(weights)
+    return weights
+
+
 def test_int8_sensitivity_keeps_the_named_part_in_float(
     tmp_path: Path, home: dict[str, str], datasets_dir: Path
 ) -> None:
-    torch.manual_seed(0)
-    weights = tmp_path / "wide.pt"
-    from ultralytics import YOLO
-
-    YOLO("yolo11n-shufflenetv2-wide.yaml").save(weights)
+    weights = random_checkpoint("yolo11n-shufflenetv2-wide.yaml", tmp_path)
     out = tmp_path / "sens"
     args = [str(weights), "--data", "coco8.yaml", "--datasets", str(datasets_dir), "--imgsz", "64"]
     args += ["--runtimes", "openvino", "--fraction", "1", "--parts", "head (Detect)", "--out", str(out)]
-    run_script("int8_sensitivity.py", *args, cwd=tmp_path, env=home)
+    run_bench("int8-sensitivity", *args, cwd=tmp_path, env=home)
     report = (out / "sensitivity.md").read_text()
     assert "| nothing (the stock call) |" in report and "| head (Detect) |" in report and "failed" not in report
     quantized = {
@@ -214,15 +221,11 @@ def test_int8_sensitivity_keeps_the_named_part_in_float(
 def test_int8_options_measure_each_variant_with_the_plugin_rules_off(
     tmp_path: Path, home: dict[str, str], datasets_dir: Path
 ) -> None:
-    torch.manual_seed(0)
-    weights = tmp_path / "fast.pt"
-    from ultralytics import YOLO
-
-    YOLO("yolo11n-shufflenetv2-fast.yaml").save(weights)
+    weights = random_checkpoint("yolo11n-shufflenetv2-fast.yaml", tmp_path)
     out = tmp_path / "options"
     args = [str(weights), "--data", "coco8.yaml", "--datasets", str(datasets_dir), "--imgsz", "64", "--fraction", "1"]
     args += ["--runtime", "openvino", "--variants", "stock", "MINMAX", "--out", str(out)]
-    run_script("int8_options.py", *args, cwd=tmp_path, env=home)
+    run_bench("int8-options", *args, cwd=tmp_path, env=home)
     report = (out / "options.md").read_text()
     assert "| stock |" in report and "| MINMAX |" in report
     # the variants reached NNCF: other ranges, other FakeQuantize limits in the IR (the rules off: stock is NNCF's own)

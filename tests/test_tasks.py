@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from models import data_path, task_of, with_scale
 
+from bench.models import data_path, task_of, with_scale
 from conftest import SMOKE_LOSSES, TASK_DATA, builds_here, run, yolo
 from ultralytics_shufflenet.configs import config_names
 

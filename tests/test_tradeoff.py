@@ -1,11 +1,11 @@
-"""scripts/tradeoff.py's table from made-up rows: no model is trained or timed here."""
+"""bench/tradeoff.py's table from made-up rows: no model is trained or timed here."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from tradeoff import column, markdown, rows, with_measured_latency
+from bench.tradeoff import column, markdown, rows, with_measured_latency
 
 COLUMNS = [("ncnn", 1), ("onnxruntime", 2)]
 

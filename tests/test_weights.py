@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
-from models import task_of
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from ultralytics import YOLO
 from ultralytics.nn.tasks import ClassificationModel, DetectionModel
 
+from bench.models import task_of
 from conftest import TASK_DATA, run, yolo
 from ultralytics_shufflenet import ShuffleNetV2Stage
 from ultralytics_shufflenet.convert import main as convert

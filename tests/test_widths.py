@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import make_configs
 import pytest
 import torchvision
 import yaml
 
+from bench import make_configs
 from ultralytics_shufflenet.configs import CONFIG_DIR, config_names
 from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES, WIDTHS, scale_letters, width_of_scale, width_of_stage2
 

@@ -2,7 +2,7 @@
 conditioned for their INT8 quantizers. Only the copy the exporter traces takes this form: the model, its state dict
 (so ImageNet weights load one to one) and eager PyTorch inference are untouched.
 
-Five rules, all measured (``scripts/profile_parts.py``, ``scripts/int8_sensitivity.py``):
+Five rules, all measured (``bench/parts.py``, ``bench/int8_sensitivity.py``):
 
 - **Padded branch widths.** ShuffleNet V2's widths are not multiples of 8: at 1.0x a stage-2 branch is 58 channels
   wide, at 2.0x 122. The runtimes' fast convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout,

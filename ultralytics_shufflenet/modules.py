@@ -186,7 +186,7 @@ class ShuffleNetV2(nn.Module):
             )
         )
 
-    # How the two branches become one output: concat + shuffle, merged into one copy (scripts/unit_experiment.py
+    # How the two branches become one output: concat + shuffle, merged into one copy (bench/unit.py
     # measures it against the literal concat-then-shuffle).
     join = staticmethod(interleave)
 

@@ -1,18 +1,17 @@
 """A small JPEG of a trained model's predictions on a few validation photos (for the README and the demo), and what
 it found on each.
 
-    python scripts/predictions.py runs/accuracy/runs/<model>/seed0/weights/last.pt \\
+    python -m bench predictions runs/accuracy/runs/<model>/seed0/weights/last.pt \\
         --images ../shared/datasets/african-wildlife/images/val --count 4 --out docs/predictions.jpg
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
-import yolo_env
+from . import yolo_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +43,3 @@ def main(argv: list[str] | None = None) -> int:
     cv2.imwrite(str(args.out), np.concatenate(tiles, axis=1), [cv2.IMWRITE_JPEG_QUALITY, 80])
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB): {', '.join(f.name for f in chosen)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

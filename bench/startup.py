@@ -4,7 +4,7 @@ Reports the hook module's own import time (``python -X importtime``), the wall t
 hook active and opted out (``ULTRALYTICS_SHUFFLENET_AUTOLOAD=0``), interleaved, and which heavy modules start-up
 imports (none expected). Target: under 5 ms.
 
-    python scripts/startup_cost.py [--runs 30]
+    python -m bench startup [--runs 30]
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def wall_ms(env: dict[str, str]) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=30)
-    runs = parser.parse_args().runs
+    runs = parser.parse_args(argv).runs
     active = {k: v for k, v in os.environ.items() if k != "ULTRALYTICS_SHUFFLENET_AUTOLOAD"}
     opted_out = {**active, "ULTRALYTICS_SHUFFLENET_AUTOLOAD": "0"}
     imports = sorted(hook_import_us() for _ in range(runs))
@@ -68,7 +68,4 @@ def main() -> None:
     print(f"| python -c pass, opted out (ms) | {statistics.median(off):.1f} | {min(off):.1f} | {max(off):.1f} |")
     print(f"| difference of medians (ms) | {statistics.median(on) - statistics.median(off):.1f} | | |")
     print(f"Heavy modules imported by start-up: {heavy}")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -10,21 +10,19 @@ The variants are made per model instance (their classes swapped on that model on
 time of every top-level layer in eager PyTorch, measured without a profiler (whose per-op overhead inflates the small
 ops), so each layer's share can be trusted.
 
-    python scripts/unit_experiment.py [--scale n] [--out runs/unit-experiment]
+    python -m bench unit [--scale n] [--out runs/unit-experiment]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-import models
-import yolo_env
+from . import models, yolo_env
 
 VARIANTS = ("shipped", "stock max-pool stem", "concat+shuffle unit")
 
@@ -86,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/unit-experiment"))
     args = parser.parse_args(argv)
     yolo_env.isolate()
-    import measure as m
     import torch
+
+    from . import measure as m
 
     faithful = models.with_scale("yolov8-shufflenetv2.yaml", args.scale)
     stock = models.stock(args.scale)
@@ -175,7 +174,3 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "unit_experiment.md").write_text(markdown)
     print(markdown)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ the part's layer indices (NNCF ``ignored_scope`` patterns on OpenVINO's node nam
 neck, head). Every export is validated through Ultralytics' loader on the val split, batch 1, like int8_accuracy.py.
 The part whose float copy recovers most of the drop is where the accuracy goes.
 
-    python scripts/int8_sensitivity.py runs/accuracy/runs/<model>/seed0/weights/last.pt --data african-wildlife.yaml
+    python -m bench int8-sensitivity runs/accuracy/runs/<model>/seed0/weights/last.pt --data african-wildlife.yaml
 
 Writes sensitivity.md and sensitivity.csv to --out.
 """
@@ -15,12 +15,11 @@ Writes sensitivity.md and sensitivity.csv to --out.
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import yolo_env
+from . import yolo_env
+from .render import write_csv
 
 RUNTIMES = ("openvino", "tflite")
 
@@ -72,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     yolo_env.isolate(out / "yolo-config")
     import logging
 
-    import measure
-    from int8_accuracy import copied, data_path, validate
-    from profile_parts import cut
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
+
+    from . import measure
+    from .int8 import copied, data_path, validate
+    from .parts import cut
 
     LOGGER.setLevel(logging.WARNING)
     data = data_path(args.data, args.datasets, out)
@@ -108,10 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write(out: Path, rows: list[dict], weights: str, args: argparse.Namespace) -> None:
-    with open(out / "sensitivity.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "sensitivity.csv", rows, list(rows[0]))
     lines = [
         f"INT8 sensitivity of {weights}: mAP50-95 on {args.data} val ({args.imgsz}px, batch 1) of the stock INT8 "
         f"export (calibrated on {args.fraction:.0%} of the training images) with one part kept in float; drop = INT8 "
@@ -130,7 +127,3 @@ def write(out: Path, rows: list[dict], weights: str, args: argparse.Namespace) -
     fp32 = {r["runtime"]: r["fp32"] for r in rows}
     lines += ["", "FP32 exports: " + ", ".join(f"{k} {v:.3f}" for k, v in fp32.items())]
     (out / "sensitivity.md").write_text("\n".join(lines) + "\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Turn a benchmark's raw samples (benchmark.csv, machine.json) into Markdown tables and a plot, without measuring.
 
-    python scripts/render.py runs/benchmark      # writes benchmark.md and benchmark.png there, prints the Markdown
+    python -m bench render runs/benchmark      # writes benchmark.md and benchmark.png there, prints the Markdown
 
 Cells are median [min-max across rounds]; ratios are of medians to the stock YOLO11 and YOLOv8 of the same scale
 (below 1: smaller or faster; for training images/s, above 1 is faster).
@@ -13,7 +13,6 @@ import csv
 import json
 import re
 import statistics
-import sys
 from pathlib import Path
 
 LABELS = {
@@ -25,6 +24,14 @@ LABELS = {
 }
 DIGITS = {"params": 2, "gflops": 1, "latency": 1, "train_ips": 1, "peak_rss": 0, "train_mem": 0}
 REFERENCES = ("yolo26", "yolo11", "yolov8")  # YOLO26n, the model Ultralytics 8.4 users start from, first
+
+
+def write_csv(path: Path, rows: list[dict], fields: list[str], restval: str = "") -> None:
+    """Every CSV the commands write: a header row, then one row per measurement (cells missing from a row: restval)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, restval=restval)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def load(folder: Path) -> tuple[dict[tuple, dict], list[str]]:
@@ -148,7 +155,3 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="a benchmark output folder (holds benchmark.csv)")
     print(render(parser.parse_args(argv).folder))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,24 +5,24 @@ loaded back through Ultralytics' AutoBackend, against PyTorch's on a real image 
 |d| <= 1e-3 + 1e-4 |x|, FP32 formats only); then ``yolo predict`` and ``yolo val`` on the export, each in a fresh
 process. Writes a Markdown table (deploy_check.md) and a CSV to --out; exits 1 if anything failed.
 
-    python scripts/deploy_check.py                                          # the whole matrix (an hour or more)
-    python scripts/deploy_check.py --configs yolo11n-shufflenetv2-pan.yaml --formats ncnn mnn
+    python -m bench deploy                                          # the whole matrix (an hour or more)
+    python -m bench deploy --configs yolo11n-shufflenetv2-pan.yaml --formats ncnn mnn
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import models
 import numpy as np
 import torch
-import yolo_env
+
+from . import models, yolo_env
+from .render import write_csv
 
 # Edge formats: name -> export arguments. INT8 exports are checked to export, predict and validate; their accuracy is
 # measured on real data by int8_accuracy.py.
@@ -220,13 +220,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(result)
     (out / "deploy_check.md").write_text(markdown(results))
-    with open(out / "deploy_check.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(asdict(results[0])))
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in results)
+    write_csv(out / "deploy_check.csv", [asdict(r) for r in results], list(asdict(results[0])))
     print(markdown(results))
     return 0 if all(r.ok for r in results) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

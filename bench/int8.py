@@ -7,7 +7,7 @@ the PyTorch model it came from. Reports mAP50-95 per runtime and the INT8 drop (
 With ``--rounds``, also each export's latency (batch 1, median ms; a runtime's FP32 and INT8 exports interleaved in
 one run, at each of ``--threads``). Writes int8.md and int8.csv next to the accuracy results.
 
-    python scripts/int8_accuracy.py runs/accuracy [--models yolo11n.yaml@320 ...] [--seeds 0 1] [--rounds 5]
+    python -m bench int8 runs/accuracy [--models yolo11n.yaml@320 ...] [--seeds 0 1] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import yolo_env
+from . import yolo_env
+from .render import write_csv
 
 # runtime -> (FP32 export arguments, INT8 export arguments); MNN's INT8 quantizes weights only and takes no data
 RUNTIMES = {
@@ -55,8 +55,9 @@ def copied(weights: str, folder: Path) -> str:
 
 
 def export(weights: str, args: dict, data: str, imgsz: int, fraction: float, folder: Path) -> str:
-    import measure
     from ultralytics import YOLO
+
+    from . import measure
 
     args = dict(args)
     if args.get("int8") and args["format"] != "mnn":
@@ -82,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     import logging
     import shutil
 
-    import measure
     from ultralytics.utils import LOGGER
+
+    from . import measure
 
     LOGGER.setLevel(logging.WARNING)
     recipe = json.loads((folder / "recipe.json").read_text())
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def latency(exports: dict[str, Path], load: Callable, imgsz: int, args: argparse.Namespace, what: str) -> dict:
     """Median latency (ms) of each export at each thread count, keyed like ``openvino_int8_ms1``."""
-    import measure
+    from . import measure
 
     tasks = [
         measure.latency_task((f"{key}_ms{threads}",), load(path, threads), imgsz, args.iters)
@@ -209,11 +211,4 @@ def write(folder: Path, rows: list[dict], recipe: dict, fraction: float) -> None
             for row in rows
         ]
     (folder / "int8.md").write_text("\n".join(lines) + "\n")
-    with open(folder / "int8.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)), restval=NOT_RUN)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    write_csv(folder / "int8.csv", rows, list(dict.fromkeys(k for row in rows for k in row)), restval=NOT_RUN)

@@ -4,8 +4,8 @@ The shipped files stay plain stock-style YAMLs that users can read and copy; thi
 shared blocks are written, so a change to the backbone or a neck reaches every task at once. Each file's scale lines
 carry the summary Ultralytics prints for that model (layers, parameters, GFLOPs at 640), measured by building it.
 
-    python scripts/make_configs.py            # rewrite what changed in ultralytics_shufflenet/cfg/models/*.yaml
-    python scripts/make_configs.py --check    # exit 1 if a shipped file differs (summaries taken as written)
+    python -m bench configs            # rewrite what changed in ultralytics_shufflenet/cfg/models/*.yaml
+    python -m bench configs --check    # exit 1 if a shipped file differs (summaries taken as written)
 
 tests/test_configs.py fails when a shipped file differs from what this script writes.
 """
@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yolo_env
-from models import CONFIG_DIR, TASK_INFIX, with_scale
+from . import yolo_env
+from .models import CONFIG_DIR, TASK_INFIX, with_scale
 
 GENERATED = (
-    "# Written by scripts/make_configs.py from one description of every shipped config: edit that, not this file."
+    "# Written by python -m bench configs from one description of every shipped config: edit that "
+    "(bench/make_configs.py)."
 )
 
 # Stock scales of each head family, [depth, width, max_channels], as in Ultralytics' yolov8.yaml, yolo11.yaml and
@@ -390,7 +391,7 @@ def render_classifier(family: str, summaries: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Not shipped: the stock way to the same model, for scripts/compare_accuracy.py to measure against the plugin.
+# Not shipped: the stock way to the same model, for bench/accuracy.py to measure against the plugin.
 TORCHVISION_CONFIG = Path(__file__).resolve().parent / "configs" / "yolo11-torchvision-shufflenetv2-wide.yaml"
 
 
@@ -407,7 +408,7 @@ def render_torchvision() -> str:
         "# (weights=DEFAULT: torchvision loads them from $TORCH_HOME/hub/checkpoints, downloading them there if",
         f"# online: {width.weights_file}). Index rows pick stages 2-4; the neck and head are the -wide config's.",
         "# Widths are written by hand (no scaling), and Ultralytics resets every BatchNorm in it to eps=1e-3.",
-        "# For measurements only (scripts/compare_accuracy.py ...+imagenet); not shipped with the package.",
+        "# For measurements only (bench/accuracy.py ...+imagenet); not shipped with the package.",
         GENERATED,
         "",
         "nc: 80 # number of classes",
@@ -508,10 +509,9 @@ def main(argv: list[str] | None = None) -> int:
             TORCHVISION_CONFIG.write_text(comparison)
             print(f"wrote {TORCHVISION_CONFIG}")
     if differ:
-        print(f"differ from scripts/make_configs.py: {', '.join(differ)}", file=sys.stderr)
+        print(
+            f"differ from bench/make_configs.py (write them with: python -m bench configs): {', '.join(differ)}",
+            file=sys.stderr,
+        )
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

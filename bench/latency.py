@@ -4,17 +4,16 @@ For every model: size (parameters, GFLOPs), batch-1 latency in each runtime at e
 optionally training throughput and peak memory. All models of a figure are measured in the same rounds, interleaved,
 so ratios compare like with like. Models are built from their YAMLs with random weights (latency does not depend on
 them), so nothing is downloaded. Raw samples go to ``benchmark.csv``; render.py turns them into tables and a plot
-(run here at the end, and again by hand without re-measuring: ``python scripts/render.py runs/benchmark``).
+(run here at the end, and again by hand without re-measuring: ``python -m bench render runs/benchmark``).
 
-    python scripts/benchmark.py                                   # n and s scales, PyTorch and ONNX Runtime, training
-    python scripts/benchmark.py --quick                           # a few minutes: n scale, 320, fewer rounds
-    python scripts/benchmark.py --runtimes onnxruntime openvino --imgsz 320 640 --threads 1 2
+    python -m bench latency                                   # n and s scales, PyTorch and ONNX Runtime, training
+    python -m bench latency --quick                           # a few minutes: n scale, 320, fewer rounds
+    python -m bench latency --runtimes onnxruntime openvino --imgsz 320 640 --threads 1 2
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -24,15 +23,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import models
-import yolo_env
+from . import models, yolo_env
+from .render import write_csv
 
 FIELDS = ("model", "runtime", "imgsz", "threads", "metric", "unit", "samples", "error")
 
 
 def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]:
     """Every figure of every model; returns the CSV rows."""
-    import measure as m
+    from . import measure as m
 
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
     rows: list[dict] = []
@@ -158,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     yolo_env.isolate()
     import logging
 
-    import measure as m
-    import render
     from ultralytics.utils import LOGGER
+
+    from . import measure as m
+    from . import render
 
     LOGGER.setLevel(logging.WARNING)  # keep stdout for the report; progress goes to stderr
     args.calibration = None  # INT8 calibration images, by path: this process has read Ultralytics' datasets_dir
@@ -170,15 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     names = args.models or [n for scale in args.scales for n in (*models.stock(scale), *models.shipped(scale))]
     started = time.perf_counter()
     rows = measure(args, names, out)
-    with open(out / "benchmark.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "benchmark.csv", rows, list(FIELDS))
     info = machine(args, cores) | {"wall_seconds": round(time.perf_counter() - started)}
     (out / "machine.json").write_text(json.dumps(info, indent=1))
     print(render.render(out))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from . import python_module
+
 BOXES_PER_IMAGE = 3  # synthetic training targets per image
 
 
@@ -337,16 +339,16 @@ def train_worker(model: str, imgsz: int, batch: int, steps: int, threads: int) -
 
 
 def training_sample(model: str, imgsz: int, batch: int, steps: int, threads: int) -> dict[str, float]:
-    """One training measurement in a fresh interpreter that imports only this file, so its memory is the model's."""
+    """One training measurement in a fresh interpreter that imports only this module, so its memory is the model's."""
     job = json.dumps({"model": model, "imgsz": imgsz, "batch": batch, "steps": steps, "threads": threads})
-    proc = subprocess.run([sys.executable, __file__, job], capture_output=True, text=True)
+    proc = subprocess.run(python_module("bench.measure", job), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"training process exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":  # the training worker
-    import yolo_env
+    from . import yolo_env
 
     yolo_env.isolate()
     print(json.dumps(train_worker(**json.loads(sys.argv[1]))))

@@ -13,7 +13,7 @@ branch widths padded to multiples of 8, see ``ultralytics_shufflenet/export.py``
 decoding by reductions (``reductions``: the paper's widths; asked for, stock models are measured with it too, which
 shows what that rule alone would give them).
 
-    python scripts/profile_parts.py --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml --threads 1 2
+    python -m bench parts --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml --threads 1 2
 
 Writes parts.csv (raw samples), parts.md and parts.png to --out.
 """
@@ -21,15 +21,14 @@ Writes parts.csv (raw samples), parts.md and parts.png to --out.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-import yolo_env
+from . import yolo_env
+from .render import write_csv
 
 RUNTIMES = ("onnxruntime", "ncnn")
 FORMS = {"paper": None, "export": 8, "pad4": 4, "pad16": 16, "reductions": None}  # form -> padded to a multiple of
@@ -181,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     yolo_env.isolate()
     import logging
 
-    import measure as m
     from ultralytics.utils import LOGGER
 
     import ultralytics_shufflenet  # noqa: F401 - registers the plugin layers
+
+    from . import measure as m
 
     LOGGER.setLevel(logging.WARNING)
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
@@ -234,10 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "parts.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "parts.csv", rows, list(rows[0]))
     text = report(rows, args, time.perf_counter() - started)
     (out / "parts.md").write_text(text)
     plot(rows, out / "parts.png")
@@ -295,7 +292,8 @@ def plot(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import render
+
+    from . import render
 
     times = medians(rows)
     panels = list(dict.fromkeys((r["runtime"], int(r["threads"])) for r in rows))
@@ -318,7 +316,3 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set(ylabel="ms", title=f"{runtime}, {threads} thread(s)")
     fig.suptitle("Where the time goes: each part exported and timed on its own")
     render.save_figure(fig, path)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

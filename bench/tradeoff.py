@@ -7,8 +7,8 @@ YOLO11n trained from scratch at the protocol's image size, measured in the same 
 started (scratch, ImageNet, a checkpoint). Writes tradeoff.md, tradeoff.csv and tradeoff.png next to the accuracy
 results.
 
-    python scripts/tradeoff.py runs/accuracy [--runtimes ncnn onnxruntime pytorch] [--threads 1 2] [--rounds 7]
-    python scripts/tradeoff.py runs/accuracy --latency-from earlier/tradeoff.csv   # new seeds, same timing
+    python -m bench tradeoff runs/accuracy [--runtimes ncnn onnxruntime pytorch] [--threads 1 2] [--rounds 7]
+    python -m bench tradeoff runs/accuracy --latency-from earlier/tradeoff.csv   # new seeds, same timing
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import argparse
 import csv
 import json
 import statistics
-import sys
 from collections import defaultdict
 from pathlib import Path
 
-import render
-import yolo_env
+from . import render, yolo_env
 
 RUNTIMES = {"ncnn": "NCNN", "onnxruntime": "ONNX Runtime", "pytorch": "PyTorch"}
 REFERENCE = "yolo11n.yaml"
@@ -41,7 +39,7 @@ def figures(runtimes: list[str], threads: list[int]) -> list[tuple[str, int]]:
 
 
 def measure(runs: dict[str, list[dict]], columns: list[tuple[str, int]], rounds: int, iters: int, work: Path) -> dict:
-    import measure as m
+    from . import measure as m
 
     results: dict[tuple, m.Figure] = defaultdict(m.Figure)
     tasks = []
@@ -213,16 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tradeoff-") as work:
             latency = measure(runs, columns, args.rounds, args.iters, Path(work))
         table = rows(runs, latency, reference, columns)
-    with open(folder / "tradeoff.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
+    render.write_csv(folder / "tradeoff.csv", table, list(table[0]))
     text = markdown(table, recipe, reference, columns)
     (folder / "tradeoff.md").write_text(text)
     plot(table, folder / "tradeoff.png", reference, columns, goals={"ncnn": 0.6, "onnxruntime": 0.7})
     print(text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

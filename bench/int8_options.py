@@ -10,7 +10,7 @@ Each variant changes one thing in the stock INT8 call of its runtime, with the p
 
 Every export is validated through Ultralytics' loader on the val split, batch 1, like int8_accuracy.py.
 
-    python scripts/int8_options.py <last.pt> --runtime openvino --variants stock HISTOGRAM MINMAX
+    python -m bench int8-options <last.pt> --runtime openvino --variants stock HISTOGRAM MINMAX
 
 Writes options.md and options.csv to --out.
 """
@@ -18,13 +18,12 @@ Writes options.md and options.csv to --out.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import yolo_env
+from . import yolo_env
+from .render import write_csv
 
 VARIANTS = {
     "openvino": ["stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE"],
@@ -87,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["ULTRALYTICS_SHUFFLENET_INT8_RULES"] = "0"
     import logging
 
-    import measure
-    from int8_accuracy import copied, data_path, validate
     from ultralytics import YOLO
     from ultralytics.utils import LOGGER
 
     from ultralytics_shufflenet import compat
+
+    from . import measure
+    from .int8 import copied, data_path, validate
 
     LOGGER.setLevel(logging.WARNING)
     data = data_path(args.data, args.datasets, out)
@@ -112,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         int8 = validate(str(exported), data, args.imgsz)
         measure.log(f"{args.runtime} {variant}: FP32 {fp32:.4f}, INT8 {int8:.4f}")
         rows.append({"runtime": args.runtime, "variant": variant, "fp32": fp32, "int8": int8})
-    with open(out / "options.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out / "options.csv", rows, list(rows[0]))
     lines = [
         f"INT8 options for {weights}: mAP50-95 on {args.data} val ({args.imgsz}px, batch 1), the plugin's INT8 rules "
         f"off, calibrated on {args.fraction:.0%} of the training images; FP32 {args.runtime} export: {fp32:.3f}.",
@@ -127,7 +124,3 @@ def main(argv: list[str] | None = None) -> int:
     (out / "options.md").write_text("\n".join(lines) + "\n")
     print((out / "options.md").read_text())
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,17 +3,15 @@
 Parameters and GFLOPs (at 640, as Ultralytics reports them) come from each shipped YAML's scale comments, which
 tests/test_configs.py checks against the built models; the stock models' are measured here by building them.
 
-    python scripts/model_table.py [--scales n s]
+    python -m bench table [--scales n s]
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import sys
 
-import models
-import yolo_env
+from . import models, yolo_env
 
 VARIANT_ORDER = (
     "-shufflenetv2",
@@ -76,7 +74,3 @@ def main(argv: list[str] | None = None) -> int:
         widths = ", ".join(f"{s}: {w.name} ({'/'.join(map(str, w.stages))})" for s, w in table.items())
         print(f"\nBackbone widths by scale{name} (stage 2/3/4 channels): {widths}.")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

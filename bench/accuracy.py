@@ -10,10 +10,10 @@ model, the mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finis
 skipped when the command runs again, so an interrupted protocol resumes where it stopped (a run stopped while training
 starts over, one stopped while validating is only validated), and seeds can be added later.
 
-    python scripts/compare_accuracy.py                          # the README protocol (hours on 2 CPU cores)
-    python scripts/compare_accuracy.py --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml+imagenet --seeds 0 1 2
-    python scripts/compare_accuracy.py --models yolo11n.yaml@256  # a model at its own image size
-    python scripts/compare_accuracy.py --models yolo11n-shufflenetv2-wide.yaml+imagenet \\
+    python -m bench accuracy                          # the README protocol (hours on 2 CPU cores)
+    python -m bench accuracy --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml+imagenet --seeds 0 1 2
+    python -m bench accuracy --models yolo11n.yaml@256  # a model at its own image size
+    python -m bench accuracy --models yolo11n-shufflenetv2-wide.yaml+imagenet \\
         --imagenet-weights shufflenetv2_x1-5666bf0f80.pth       # the ImageNet file given, not fetched
 
 Writes ``runs.csv`` (one line per run), ``accuracy.csv`` and ``accuracy.md`` (one line per model) to --out.
@@ -29,15 +29,14 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import models
-import yolo_env
+from . import models, python_module, yolo_env
+from .render import write_csv
 
 RUN_FIELDS = (
     "model",
@@ -293,7 +292,7 @@ def run_in_fresh_process(run: Run, recipe: Recipe, out: Path, imagenet_weights: 
     job = {"run": asdict(run), "recipe": asdict(recipe), "folder": str(folder), "imagenet_weights": imagenet_weights}
     job = json.dumps(job)
     with open(folder / "train.log", "a") as log:
-        proc = subprocess.run([sys.executable, __file__, "--worker", job], stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(python_module("bench", "accuracy", "--worker", job), stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode:
         raise RuntimeError(f"{run.model} seed {run.seed} failed (exit {proc.returncode}); see {folder / 'train.log'}")
     return json.loads(result.read_text())
@@ -369,13 +368,6 @@ def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:
     (out / "accuracy.md").write_text(markdown(rows, summary, recipe))
 
 
-def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="african-wildlife.yaml", help="stock data name or YAML path")
@@ -435,7 +427,3 @@ def main(argv: list[str] | None = None) -> int:
     print((out / "accuracy.md").read_text())
     print(f"{len(runs)} runs, {(time.perf_counter() - started) / 60:.1f} min; tables in {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
