@@ -26,6 +26,11 @@ from pathlib import Path
 from . import models, yolo_env
 from .render import write_csv
 
+MEASURED = {
+    False: "the network alone, on a random input in 0..1 (Ultralytics' pre/post-processing not included)",
+    True: "per image, end to end: {photo} letterboxed and normalized, the network, then Ultralytics' NMS (a "
+    "confidence filter for one-to-one outputs) and the boxes scaled back, as its predictor does",
+}
 FIELDS = ("model", "runtime", "imgsz", "threads", "metric", "unit", "samples", "error")
 
 
@@ -37,7 +42,7 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
     rows: list[dict] = []
     for name in names:
         try:
-            params, gflops = size(name)
+            params, gflops = size(name, args.classes)
             rows += [
                 row(name, "", 0, 0, "params", "M", [params / 1e6]),
                 row(name, "", 0, 0, "gflops", "GFLOPs", [gflops]),
@@ -45,6 +50,13 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
         except Exception as e:
             rows.append(row(name, "", 0, 0, "params", "M", [], m.describe(e)))
     tasks = []
+    photo = None
+    if args.per_image:
+        import cv2
+
+        photo = cv2.imread(str(args.photo))
+        if photo is None:
+            raise SystemExit(f"--photo {args.photo}: not an image")
     for runtime in args.runtimes:  # ordered by figure, so the models compared in one column run back to back
         for imgsz in args.imgsz:
             for threads in args.threads:
@@ -52,12 +64,14 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
                     key = (name, runtime, imgsz, threads, "latency")
                     m.log(f"preparing {name} for {runtime} at {imgsz}, {threads} thread(s)")
                     try:  # exports are kept in out/exports: a second run with other rounds or threads reuses them
-                        predict = m.predictor(name, runtime, imgsz, threads, out / "exports", args.calibration)
+                        predict = m.predictor(
+                            name, runtime, imgsz, threads, out / "exports", args.calibration, args.classes
+                        )
                     except Exception as e:
                         results[key].error = m.describe(e)
                         m.log(f"{key}: failed: {results[key].error}")
                         continue
-                    tasks.append(m.latency_task(key, predict, imgsz, args.iters))
+                    tasks.append(m.latency_task(key, predict, imgsz, args.iters, photo))
     m.run_rounds(tasks, args.rounds, results, "latency")
     if args.train:
         threads = max(args.threads)
@@ -80,12 +94,13 @@ def measure(args: argparse.Namespace, names: list[str], out: Path) -> list[dict]
     return rows
 
 
-def size(name: str) -> tuple[int, float]:
+def size(name: str, classes: int | None = None) -> tuple[int, float]:
     """Parameters and GFLOPs at 640, as Ultralytics reports them, of the model as built (before fusing)."""
-    from ultralytics import YOLO
     from ultralytics.utils.torch_utils import get_flops
 
-    model = YOLO(name).model
+    from .measure import built
+
+    model = built(name, classes).model
     return sum(p.numel() for p in model.parameters()), get_flops(model, 640)
 
 
@@ -113,9 +128,11 @@ def machine(args: argparse.Namespace, threads: int) -> dict:
         "versions": f"Python {platform.python_version()}, torch {torch.__version__}, onnxruntime "
         f"{onnxruntime.__version__}, ultralytics {ultralytics.__version__}, ultralytics-shufflenet "
         f"{ultralytics_shufflenet.__version__}",
+        "measured": MEASURED[args.per_image].format(photo=args.photo),
+        "classes": f"{args.classes} (every config rebuilt for it)" if args.classes else "each config's own (80)",
         "method": f"one discarded warm-up round, then {args.rounds} rounds; each round times every model once per "
-        f"figure, interleaved (median of {args.iters} calls); batch 1, random input in 0..1; the stock export of "
-        "each model, run through the runtime's own API (Ultralytics' pre/post-processing not included)."
+        f"figure, interleaved (median of {args.iters} calls); batch 1; the stock export of each model, run through "
+        "the runtime's own API."
         + (
             ""
             if not args.train
@@ -145,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--datasets", type=Path, default=yolo_env.SHARED_DATASETS, help="holds coco8 (INT8 calibration)"
     )
+    parser.add_argument("--classes", type=int, help="rebuild every config for this many classes (default: its own)")
+    parser.add_argument("--per-image", action="store_true", help="time the whole pipeline on --photo, not the network")
+    parser.add_argument(
+        "--photo", type=Path, help="a BGR photo for --per-image (default: one african-wildlife val photo)"
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/benchmark"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -152,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         args.train_batch, args.train_steps, args.train_rounds = 4, 2, 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     args.threads = args.threads or [cores]
+    photos = sorted((args.datasets / "african-wildlife" / "images" / "val").glob("*.jpg"))
+    args.photo = args.photo or (photos[0] if photos else None)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     yolo_env.isolate()

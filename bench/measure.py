@@ -218,38 +218,51 @@ RUNTIMES: dict[str, Runtime] = {
 }
 
 
-def export_folder(model: str, runtime: Runtime, imgsz: int, folder: Path) -> Path:
-    """Where the export of ``model`` is kept: one folder per config name, or per weights file (trained weights are
-    all called last.pt or best.pt, so a file is told apart by its full path)."""
-    name = slug(Path(model).name)
+def export_folder(model: str, runtime: Runtime, imgsz: int, folder: Path, classes: int | None = None) -> Path:
+    """Where the export of ``model`` is kept: one folder per config name (and class count), or per weights file
+    (trained weights are all called last.pt or best.pt, so a file is told apart by its full path)."""
+    name = slug(Path(model).name) + (f"-{classes}cls" if classes else "")
     if Path(model).is_file():
         name += "-" + hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:10]
     return folder / f"{name}-{runtime.name}-{imgsz}"
 
 
-def exported(model: str, runtime: Runtime, imgsz: int, folder: Path, data: str | None = None) -> Path:
-    """The stock export of ``model`` for ``runtime`` at ``imgsz``, batch 1; made once and kept in ``folder``."""
+def built(model: str, classes: int | None = None) -> Any:  # -> ultralytics.YOLO
+    """``YOLO(model)``, its network rebuilt for ``classes`` classes when a config is named with another count: the
+    head's width follows the class count (YOLO26's class branch is max(P3 width, min(classes, 100)) wide)."""
     from ultralytics import YOLO
 
+    yolo = YOLO(model)
+    net = yolo.model
+    if classes and Path(model).suffix in (".yaml", ".yml") and net.yaml["nc"] != classes:
+        other = type(net)(dict(net.yaml), nc=classes, verbose=False)
+        other.args, other.task = net.args, net.task
+        yolo.model = other
+    return yolo
+
+
+def exported(
+    model: str, runtime: Runtime, imgsz: int, folder: Path, data: str | None = None, classes: int | None = None
+) -> Path:
+    """The stock export of ``model`` for ``runtime`` at ``imgsz``, batch 1; made once and kept in ``folder``."""
     args = dict(runtime.export_args)
-    target = export_folder(model, runtime, imgsz, folder)
+    target = export_folder(model, runtime, imgsz, folder, classes)
     marker = target / "exported.json"
     if marker.is_file():
         return Path(json.loads(marker.read_text())["path"])
     if "split" in args:  # calibrated: the model's own training images when known
         args["data"] = data or "coco8.yaml"
     with working_dir(target):
-        path = Path(YOLO(model).export(format=runtime.export_format, imgsz=imgsz, batch=1, **args)).resolve()
+        path = Path(built(model, classes).export(format=runtime.export_format, imgsz=imgsz, batch=1, **args)).resolve()
     marker.write_text(json.dumps({"path": str(path)}))
     return path
 
 
-def pytorch_predictor(model: str, threads: int) -> Predict:
+def pytorch_predictor(model: str, threads: int, classes: int | None = None) -> Predict:
     """The fused eval model, called under no_grad with ``threads`` intra-op threads (torch's setting is global)."""
     import torch
-    from ultralytics import YOLO
 
-    net = YOLO(model).model.fuse(verbose=False).float().eval()
+    net = built(model, classes).model.fuse(verbose=False).float().eval()
 
     def predict(x: np.ndarray) -> Any:
         torch.set_num_threads(threads)
@@ -259,14 +272,66 @@ def pytorch_predictor(model: str, threads: int) -> Predict:
     return predict
 
 
-def predictor(model: str, runtime: str, imgsz: int, threads: int, folder: Path, data: str | None = None) -> Predict:
+def predictor(
+    model: str,
+    runtime: str,
+    imgsz: int,
+    threads: int,
+    folder: Path,
+    data: str | None = None,
+    classes: int | None = None,
+) -> Predict:
     if runtime == "pytorch":
-        return pytorch_predictor(model, threads)
+        return pytorch_predictor(model, threads, classes)
     spec = RUNTIMES[runtime]
-    return spec.load(exported(model, spec, imgsz, folder, data), threads)
+    return spec.load(exported(model, spec, imgsz, folder, data, classes), threads)
 
 
-def latency_task(key: tuple, predict: Predict, imgsz: int, iters: int) -> Task:
+def first_output(outputs: Any) -> np.ndarray:
+    """The detections tensor of any runner's result: a list or tuple, OpenVINO's dict of outputs, or one array."""
+    if hasattr(outputs, "values"):
+        outputs = list(outputs.values())
+    while isinstance(outputs, (list, tuple)):
+        outputs = outputs[0]
+    return outputs.numpy() if hasattr(outputs, "numpy") else np.asarray(outputs)
+
+
+def per_image(predict: Predict, runtime: str, imgsz: int, threads: int) -> Callable[[np.ndarray], Any]:
+    """A detector's whole pipeline on one BGR photo, with Ultralytics' own steps for an exported static-shape model:
+    LetterBox to the export's size, BGR to RGB, CHW, /255; the network; then ``non_max_suppression``, which only
+    filters by confidence for an end-to-end (one-to-one) output and runs NMS otherwise (YOLO26's NCNN export falls back
+    to the one-to-many branch), and the boxes scaled back to the photo."""
+    import torch
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.utils import ops
+
+    try:
+        from ultralytics.utils.nms import non_max_suppression
+    except ImportError:  # before 8.3.190 it lived in ops
+        non_max_suppression = ops.non_max_suppression
+    letterbox = LetterBox((imgsz, imgsz), auto=False)
+
+    def run(image: np.ndarray) -> Any:
+        torch.set_num_threads(threads)  # NMS and the box scaling run in torch, as in the predictor
+        x = letterbox(image=image)[..., ::-1].transpose(2, 0, 1)[None]
+        x = np.ascontiguousarray(x, dtype=np.float32) / 255
+        out = torch.from_numpy(first_output(predict(x)).copy())
+        out = out[None] if out.ndim == 2 else out  # NCNN's Mat drops the batch axis
+        end2end = out.ndim == 3 and out.shape[-1] == 6  # (1, max_det, xyxy + score + class)
+        if runtime.startswith("tflite") and not end2end:  # LiteRT's one-to-many boxes are in 0..1 (see AutoBackend)
+            out[:, :4] *= imgsz
+        det = non_max_suppression(out, 0.25, 0.7, max_det=300, end2end=end2end)[0]
+        det[:, :4] = ops.scale_boxes((imgsz, imgsz), det[:, :4], image.shape)
+        return det
+
+    return run
+
+
+def latency_task(key: tuple, predict: Predict, imgsz: int, iters: int, photo: np.ndarray | None = None) -> Task:
+    """The network alone on a random input, or with ``photo`` (BGR) the whole pipeline of ``per_image`` on it."""
+    if photo is not None:
+        run = per_image(predict, key[1], imgsz, key[3])
+        return Task(key, lambda: median_ms(lambda: run(photo), iters))
     x = np.random.default_rng(0).random((1, 3, imgsz, imgsz), dtype=np.float32)
     return Task(key, lambda: median_ms(lambda: predict(x), iters))
 

@@ -95,7 +95,8 @@ def render(folder: Path) -> str:
     latency = sorted({k[1:4] for k in figures if k[-1] == "latency"})
     for runtime in dict.fromkeys(r for r, _, _ in latency):
         columns = [(f"{i}px, {t} thr (ms)", (r, i, t, "latency")) for r, i, t in latency if r == runtime]
-        lines += [f"## Latency: {runtime}, batch 1", "", *table(figures, models, columns)]
+        what = "per image, end to end" if "end to end" in machine.get("measured", "") else "batch 1"
+        lines += [f"## Latency: {runtime}, {what}", "", *table(figures, models, columns)]
     train = sorted({k[1:4] for k in figures if k[1] == "pytorch-train"})
     if train:
         runtime, imgsz, threads = train[0]
