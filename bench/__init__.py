@@ -34,6 +34,7 @@ COMMANDS = {
     "table": ("table", "the model tables: params and GFLOPs per shipped config"),
     "predictions": ("predictions", "a picture of a trained model's predictions"),
     "configs": ("make_configs", "write every shipped model YAML"),
+    "docs": ("docs", "regenerate every table of the README and docs/ from the CSVs under docs/"),
 }
 
 

@@ -23,6 +23,14 @@ LABELS = {
     "train_mem": "train RSS over imports (MB)",
 }
 DIGITS = {"params": 2, "gflops": 1, "latency": 1, "train_ips": 1, "peak_rss": 0, "train_mem": 0}
+RUNTIME_NAMES = {
+    "ncnn": "NCNN",
+    "onnxruntime": "ONNX Runtime",
+    "openvino": "OpenVINO",
+    "mnn": "MNN",
+    "tflite": "TFLite",
+    "pytorch": "PyTorch",
+}
 REFERENCES = ("yolo26", "yolo11", "yolov8")  # YOLO26n, the model Ultralytics 8.4 users start from, first
 
 

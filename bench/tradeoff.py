@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import render, yolo_env
 
-RUNTIMES = {"ncnn": "NCNN", "onnxruntime": "ONNX Runtime", "pytorch": "PyTorch"}
+TIMED = ("ncnn", "onnxruntime", "pytorch")  # the runtimes the trade-off times by default
 REFERENCE = "yolo11n.yaml"
 
 
@@ -125,7 +125,7 @@ def markdown(table: list[dict], recipe: dict, reference: str, columns: list[tupl
         f"{reference} in the same run.",
         "",
         "| model @ image size | start | seeds | mAP50-95 | mAP50 | "
-        + " | ".join(f"{RUNTIMES[r]} {t} thr" for r, t in columns)
+        + " | ".join(f"{render.RUNTIME_NAMES[r]} {t} thr" for r, t in columns)
         + " | params | GFLOPs |",
         "|---|---|---|---|---|" + "---|" * len(columns) + "---|---|",
     ]
@@ -170,7 +170,10 @@ def plot(table: list[dict], path: Path, reference: str, columns: list[tuple[str,
             ax.axhspan(base["mAP50-95_min"], base["mAP50-95_max"], color="tab:green", alpha=0.12, label=reference)
         if runtime in goals:
             ax.axvline(goals[runtime], color="tab:red", linestyle="--", linewidth=1, label=f"goal {goals[runtime]}x")
-        ax.set(xlabel=f"latency / {reference} latency", title=f"{RUNTIMES[runtime]}, {threads} thread(s), batch 1")
+        ax.set(
+            xlabel=f"latency / {reference} latency",
+            title=f"{render.RUNTIME_NAMES[runtime]}, {threads} thread(s), batch 1",
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     for ax in axes[len(shown) :]:
@@ -183,7 +186,7 @@ def plot(table: list[dict], path: Path, reference: str, columns: list[tuple[str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("accuracy", type=Path, help="compare_accuracy.py's --out folder (holds runs.csv)")
-    parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=list(RUNTIMES))
+    parser.add_argument("--runtimes", nargs="+", default=list(TIMED), choices=list(TIMED))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--iters", type=int, default=10)
