@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run, yolo
+from conftest import IMAGENET_FILE, ROOT, builds_here, run, yolo
 
 pytestmark = [pytest.mark.slow, pytest.mark.core]
 
@@ -158,3 +158,44 @@ def test_classify_fine_tunes_a_converted_imagenet_classifier(datasets_dir: Path,
 
     model = YOLO(tmp_path / "ft" / "weights" / "best.pt")  # ImageNet's 1000-way fc swapped for the 10 classes
     assert model.model.model[-1].linear.out_features == 10 and "goldfish" in model.names.values()
+
+
+def readme_block(containing: str) -> list[list[str]]:
+    """The commands of the README's bash block that contains ``containing``, continuation lines joined."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    block = next(b for b in blocks if containing in b)
+    lines = block.replace("\\\n", " ").splitlines()
+    return [line.split("#")[0].split() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_the_readme_coco_pretraining_commands_run_as_written(datasets_dir: Path, tmp_path: Path) -> None:
+    """The COCO recipe of the README, run through the stock trainer on coco8 for one epoch at 64 px on the CPU."""
+    import torch
+    import torchvision
+
+    convert, pretrain, fine_tune = readme_block("data=coco.yaml")
+    config = next(a.split("=", 1)[1] for a in pretrain if a.startswith("model="))
+    if not builds_here(config):
+        pytest.skip(f"{config} needs a newer Ultralytics")
+
+    source = IMAGENET_FILE
+    if not source.is_file():  # the offline ImageNet file, else a stand-in of its shape
+        source = tmp_path / "shufflenetv2_x1_0.pth"
+        torch.save(torchvision.models.shufflenet_v2_x1_0(weights=None).state_dict(), source)
+    small = {"data": "coco8.yaml", "epochs": "1", "imgsz": "64", "batch": "4", "device": "cpu", "workers": "0"}
+    assert convert[:3] == ["python", "-m", "ultralytics_shufflenet.convert"] and "--imagenet" in convert
+    args = [str(source) if a == "--imagenet" else a for a in convert[3:]]
+    run(sys.executable, "-m", "ultralytics_shufflenet.convert", *args, cwd=tmp_path)
+
+    def shrunk(command: list[str]) -> list[str]:
+        kept = [a for a in command[1:] if a.split("=")[0] not in small]
+        return [yolo(), *kept, *(f"{k}={v}" for k, v in small.items()), "plots=False", f"project={tmp_path}"]
+
+    assert pretrain[0] == "yolo" and "data=coco.yaml" in pretrain
+    out = run(*shrunk(pretrain), "name=train", cwd=tmp_path)
+    assert re.search(r"Transferred (\d+)/\d+ items", out), out[-3000:]
+    best = tmp_path / "train" / "weights" / "best.pt"
+    assert best.is_file()
+    assert fine_tune[:2] == ["yolo", "train"] and fine_tune[2] == "model=runs/detect/train/weights/best.pt"
+    run(*shrunk([fine_tune[0], fine_tune[1], f"model={best}", *fine_tune[3:]]), "name=finetune", cwd=tmp_path)
+    assert (tmp_path / "finetune" / "weights" / "best.pt").is_file()
