@@ -217,7 +217,8 @@ def tradeoff_plot(path: Path) -> None:
 def block_source(source: str) -> str:
     if source == "models":
         return model_table()
-    return (DOCS / source).read_text()
+    text = (DOCS / source).read_text()
+    return "\n".join(line for line in text.splitlines() if not line.startswith("# "))  # the page has the title
 
 
 def filled(text: str) -> str:

@@ -44,7 +44,7 @@ def verdict(result: Any, labels: list[tuple[int, list[float]]], iou: float = 0.5
         candidates = [j for j in overlaps[i].argsort(descending=True).tolist() if j not in used]
         best = next((j for j in candidates if overlaps[i, j] >= iou), None)
         if best is None:
-            words.append(f"missed a {names[cls]}")
+            words.append(f"{names[cls]} missed")
             continue
         used.add(best)
         said, score = names[int(boxes.cls[best])], float(boxes.conf[best])

@@ -39,14 +39,17 @@ TASK_MODELS = [
     "yolo11n-obb-shufflenetv2-lite.yaml",
     "yolov8n-cls-shufflenetv2.yaml",
     "yolo26n-sem-shufflenetv2-fast.yaml",  # its head returns class ids to some formats, logits to others
+    "yolo26n-pose-shufflenetv2-slim.yaml",  # Pose26, Segment26's siblings: every YOLO26 task in every edge format
+    "yolo26n-obb-shufflenetv2-slim.yaml",
+    "yolo26n-depth-shufflenetv2-slim.yaml",
 ]
 FP32 = ["ncnn", "mnn", "openvino", "tflite"]
-# TFLite is the slowest conversion (30-45 s): detection's is checked against PyTorch by the stock-CLI test below
+# TFLite is the slowest conversion (30-45 s): YOLO11 detection's is checked by the stock-CLI test below
 FP32_CASES = [
     (config, fmt)
     for config in TASK_MODELS
     for fmt in FP32
-    if not (fmt == "tflite" and deploy_check.models.task_of(config) == "detect")
+    if not (fmt == "tflite" and config.startswith("yolo11") and deploy_check.models.task_of(config) == "detect")
 ]
 
 
@@ -64,7 +67,7 @@ def test_fp32_export_matches_pytorch_through_ultralytics_loader(
 
 
 # Ultralytics exports YOLO26's one-to-one head where the runtime has TopK, else the one-to-many head with a warning.
-NMS_FREE = {"openvino": True, "mnn": True, "ncnn": False}
+NMS_FREE = {"openvino": True, "mnn": True, "tflite": True, "ncnn": False}
 
 
 @pytest.mark.parametrize("fmt", list(NMS_FREE))
