@@ -149,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="n scale, 320, ONNX Runtime and PyTorch, fewer rounds")
     parser.add_argument("--scales", nargs="+", default=["n", "s"])
     parser.add_argument("--models", nargs="+", help="configs or checkpoints (default: stock and shipped, per scale)")
-    parser.add_argument("--runtimes", nargs="+", default=["pytorch", "onnxruntime"])
+    parser.add_argument(
+        "--runtimes",
+        nargs="+",
+        default=["pytorch", "onnxruntime"],
+        help="or 'installed': every runtime this machine has",
+    )
     parser.add_argument("--imgsz", nargs="+", type=int, default=[320, 640])
     parser.add_argument("--threads", nargs="+", type=int, help="default: every available core")
     parser.add_argument("--rounds", type=int, default=5)
@@ -174,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         args.train_batch, args.train_steps, args.train_rounds = 4, 2, 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     args.threads = args.threads or [cores]
+    if "installed" in args.runtimes:
+        from .measure import installed_runtimes
+
+        args.runtimes = [r for r in args.runtimes if r != "installed"] + installed_runtimes()
     photos = sorted((args.datasets / "african-wildlife" / "images" / "val").glob("*.jpg"))
     args.photo = args.photo or (photos[0] if photos else None)
     out = args.out.resolve()

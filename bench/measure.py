@@ -201,6 +201,23 @@ def _litert(path: Path, threads: int) -> Predict:
     return predict
 
 
+# The Python module each runtime needs, to tell which are installed on this machine
+RUNTIME_MODULES = {
+    "onnxruntime": "onnxruntime",
+    "openvino": "openvino",
+    "ncnn": "ncnn",
+    "mnn": "MNN",
+    "tflite": "ai_edge_litert",
+}
+
+
+def installed_runtimes() -> list[str]:
+    """The FP32 runtimes whose Python package this environment has (an ARM board may have only one or two)."""
+    import importlib.util
+
+    return [name for name, module in RUNTIME_MODULES.items() if importlib.util.find_spec(module) is not None]
+
+
 # Each INT8 export calibrates on the model's training images (``split=train``), 30% of them at most.
 INT8 = (("int8", True), ("split", "train"), ("fraction", 0.3))
 RUNTIMES: dict[str, Runtime] = {
