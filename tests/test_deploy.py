@@ -39,7 +39,8 @@ TASK_MODELS = [
     "yolo11n-obb-shufflenetv2-lite.yaml",
     "yolov8n-cls-shufflenetv2.yaml",
     "yolo26n-sem-shufflenetv2-fast.yaml",  # its head returns class ids to some formats, logits to others
-    "yolo26n-pose-shufflenetv2-slim.yaml",  # Pose26, Segment26's siblings: every YOLO26 task in every edge format
+    "yolo26n-seg-shufflenetv2-slim.yaml",  # Segment26, Pose26, OBB26, Depth: every YOLO26 task in every edge format
+    "yolo26n-pose-shufflenetv2-slim.yaml",
     "yolo26n-obb-shufflenetv2-slim.yaml",
     "yolo26n-depth-shufflenetv2-slim.yaml",
 ]
