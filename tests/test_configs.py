@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -80,11 +81,17 @@ def test_bare_name_resolves_from_any_directory(tmp_path: Path, monkeypatch: pyte
     assert YOLO("yolov8n-shufflenetv2.yaml").model.model[-1].nc == 3
 
 
+@functools.cache
+def stock_model(name: str) -> torch.nn.Module:
+    """A stock model, built once per name: every shipped config of a family and task compares with the same one."""
+    return YOLO(name).model
+
+
 @pytest.mark.parametrize("scale", "ns")
 @pytest.mark.parametrize("name", DETECTORS)
 def test_each_config_has_the_paper_backbone_and_its_tasks_stock_head(name: str, scale: str) -> None:
     model = YOLO(with_scale(name, scale)).model
-    stock = YOLO(with_scale(stock_of(name), scale)).model
+    stock = stock_model(with_scale(stock_of(name), scale))
     layers = model.model
     assert isinstance(layers[0], Conv_maxpool) and layers[0].conv.conv.out_channels == 24
     stages = (1, 2, 3) if make_configs.variant_of(name).stage4 else (1, 2)
