@@ -103,17 +103,15 @@ RENDERERS = {
 }
 
 
-def accuracy_rows() -> dict[str, list[dict]]:
-    """Schedule label -> the accuracy.csv rows of its folders, in MODEL_TABLE's order."""
-    return {
-        label: [
-            r
-            for folder in folders
-            if (DOCS / folder / "accuracy.csv").is_file()
-            for r in read_csv(DOCS / folder / "accuracy.csv")
+def accuracy_rows() -> dict[str, dict[str, dict]]:
+    """Schedule label -> {config file name: its accuracy.csv row}, the first folder of MODEL_TABLE's order winning."""
+    schedules = {}
+    for label, folders in MODEL_TABLE["accuracy"].items():
+        rows = [
+            r for f in folders if (DOCS / f / "accuracy.csv").is_file() for r in read_csv(DOCS / f / "accuracy.csv")
         ]
-        for label, folders in MODEL_TABLE["accuracy"].items()
-    }
+        schedules[label] = {Path(r["config"]).name: r for r in reversed(rows)}
+    return schedules
 
 
 def model_table() -> str:
@@ -134,21 +132,17 @@ def model_table() -> str:
             return "-"
         return f"{statistics.median(own['samples']) / statistics.median(base['samples']):.2f}"
 
-    def score(config: str, rows: list[dict]) -> str:
-        found = [r for r in rows if Path(r["config"]).name == config]
-        if not found:
+    def score(config: str, rows: dict[str, dict]) -> str:
+        r = rows.get(config)
+        if r is None:
             return "-"
-        r = found[0]
         low, high = float(r["mAP50-95_min"]), float(r["mAP50-95_max"])
         seeds = f" [{low:.3f}-{high:.3f}]" if int(r["seeds"]) > 1 else " (1 seed)"
         return f"{float(r['mAP50-95']):.3f}{seeds}"
 
     def start(config: str) -> str:
-        for rows in schedules.values():
-            found = [r for r in rows if Path(r["config"]).name == config]
-            if found:
-                return "ImageNet" if found[0]["start"] == "imagenet" else found[0]["start"]
-        return "-"
+        found = next((rows[config]["start"] for rows in schedules.values() if config in rows), "-")
+        return "ImageNet" if found == "imagenet" else found
 
     header = ["model", "start", *(f"mAP50-95, {label}" for label in schedules)]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} {'/'.join(map(str, threads))} thr" for r in runtimes]
@@ -183,7 +177,7 @@ def tradeoff_plot(path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figures, models = render.load(DOCS / MODEL_TABLE["latency"])
-    schedules = {label: {Path(r["config"]).name: r for r in reversed(rows)} for label, rows in accuracy_rows().items()}
+    schedules = accuracy_rows()
     runtimes = ("ncnn", "onnxruntime")
     fig, axes = plt.subplots(1, len(runtimes), figsize=(12, 5), squeeze=False)
     for ax, runtime in zip(axes[0], runtimes):
