@@ -21,7 +21,7 @@ import statistics
 from dataclasses import fields
 from pathlib import Path
 
-from . import ROOT, accuracy, deploy, int8, render, table, tradeoff
+from . import ROOT, accuracy, deploy, int8, render, table, tradeoff, yolo_env
 
 DOCS = ROOT / "docs"
 BLOCK = re.compile(
@@ -93,12 +93,33 @@ def tradeoff_folder(folder: Path) -> None:
     (folder / "tradeoff.md").write_text(tradeoff.markdown(table, recipe, reference, columns))
 
 
+def tradeoff_repeats_folder(folder: Path) -> None:
+    """Repeated timing runs of the same trained weights: each model's latency ratio per run, to show the spread."""
+    rows = read_csv(folder / "tradeoff-repeats.csv")
+    columns = [name[: -len("_ratio")] for name in rows[0] if name.endswith("_ratio")]
+    runtimes = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in columns))
+    threads = sorted({c.rsplit("_", 1)[1] for c in columns})
+    counts = " / ".join(t[:-1] for t in threads)  # '1t' -> '1'
+    header = ["run", "model", *(f"{render.RUNTIME_NAMES.get(r, r)} {counts} thr" for r in runtimes)]
+    lines = [
+        "Latency of the same trained weights in repeated interleaved runs: ratio to the run's reference model.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|---" * len(header) + "|",
+    ]
+    for row in rows:
+        ratios = [" / ".join(f"{float(row[f'{r}_{t}_ratio']):.2f}" for t in threads) for r in runtimes]
+        lines.append(f"| {row['run']} | {row['model']} | " + " | ".join(ratios) + " |")
+    (folder / "tradeoff-repeats.md").write_text("\n".join(lines) + "\n")
+
+
 RENDERERS = {
     "runs.csv": accuracy_folder,
     "benchmark.csv": render.render,
     "int8.csv": int8_folder,
     "deploy_check.csv": deploy_folder,
     "tradeoff.csv": tradeoff_folder,
+    "tradeoff-repeats.csv": tradeoff_repeats_folder,
     "params.csv": table.render_folder,
 }
 
@@ -208,11 +229,52 @@ def tradeoff_plot(path: Path) -> None:
     render.save_figure(fig, path)
 
 
+def widths_table() -> str:
+    """The backbone width of each scale letter, plain and one width up, from ultralytics_shufflenet.widths."""
+    from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES, WIDTHS
+
+    lines = [
+        "| scale | backbone | `-wide`, `-fast`, `-slim` backbone | stage 2 / 3 / 4 channels of the backbone | "
+        "torchvision ImageNet top-1 |",
+        "|---|---|---|---|---|",
+    ]
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for letter in SCALES:
+        pairs.setdefault((SCALES[letter].name, WIDE_SCALES[letter].name), []).append(letter)
+    for (plain, wide), letters in pairs.items():
+        width = WIDTHS[plain]
+        stages = " / ".join(map(str, width.stages))
+        lines.append(f"| {', '.join(letters)} | {plain} | {wide} | {stages} | {width.top1:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def imagenet_files_table() -> str:
+    """torchvision's ImageNet file of each width and the scales that load it, from ultralytics_shufflenet.widths."""
+    from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES, WIDTHS
+
+    def letters(scales: dict, name: str) -> str:
+        return ", ".join(letter for letter, width in scales.items() if width.name == name)
+
+    lines = ["| width | scales (`-wide` scales) | file |", "|---|---|---|"]
+    for name, width in WIDTHS.items():
+        own, up = letters(SCALES, name) or "-", letters(WIDE_SCALES, name)
+        lines.append(f"| {name} | {own}{f' ({up})' if up else ''} | `{width.weights_url}` |")
+    return "\n".join(lines) + "\n"
+
+
+# Blocks written from code rather than from a rendered file: the README's model table and the width tables
+CODE_SOURCES = {"models": model_table, "widths": widths_table, "imagenet-files": imagenet_files_table}
+
+
 def block_source(source: str) -> str:
-    if source == "models":
-        return model_table()
-    text = (DOCS / source).read_text()
-    return "\n".join(line for line in text.splitlines() if not line.startswith("# "))  # the page has the title
+    """The text of a generated block: from code, or a rendered page whose headings move two levels down (they sit
+    under a section of the page that holds them) and whose title is dropped (the page has its own)."""
+    if source in CODE_SOURCES:
+        return CODE_SOURCES[source]()
+    if not (DOCS / source).is_file():
+        raise SystemExit(f"a generated block's source docs/{source} does not exist: render it, or fix the block")
+    lines = (DOCS / source).read_text().splitlines()
+    return "\n".join("##" + line if line.startswith("## ") else line for line in lines if not line.startswith("# "))
 
 
 def filled(text: str) -> str:
@@ -237,6 +299,7 @@ def pages() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args(argv)
+    yolo_env.isolate()  # the width tables import the plugin, and with it Ultralytics
     for name, renderer in RENDERERS.items():
         for csv_file in sorted(DOCS.rglob(name)):
             renderer(csv_file.parent)

@@ -1,4 +1,4 @@
-"""Measure what the ShuffleNet V2 configs cost next to stock YOLOv8 and YOLO11 on this machine's CPU.
+"""Measure what the ShuffleNet V2 configs cost next to stock YOLO26n and YOLO11n on this machine's CPU.
 
 For every model: size (parameters, GFLOPs), batch-1 latency in each runtime at each image size and thread count, and
 optionally training throughput and peak memory. All models of a figure are measured in the same rounds, interleaved,
@@ -9,6 +9,7 @@ them), so nothing is downloaded. Raw samples go to ``benchmark.csv``; render.py 
     python -m bench latency                                   # n and s scales, PyTorch and ONNX Runtime, training
     python -m bench latency --quick                           # a few minutes: n scale, 320, fewer rounds
     python -m bench latency --runtimes onnxruntime openvino --imgsz 320 640 --threads 1 2
+    python -m bench latency --runtimes installed --imgsz 320 --threads 1 2 --no-train   # an ARM board, as it is
 """
 
 from __future__ import annotations
