@@ -125,11 +125,15 @@ RENDERERS = {
 
 
 def accuracy_rows() -> dict[str, dict[str, dict]]:
-    """Schedule label -> {config file name: its accuracy.csv row}, the first folder of MODEL_TABLE's order winning."""
+    """Schedule label -> {config file name: its accuracy.csv row, with the folder it came from}, the first folder of
+    MODEL_TABLE's order winning."""
     schedules = {}
     for label, folders in MODEL_TABLE["accuracy"].items():
         rows = [
-            r for f in folders if (DOCS / f / "accuracy.csv").is_file() for r in read_csv(DOCS / f / "accuracy.csv")
+            {**r, "folder": f}
+            for f in folders
+            if (DOCS / f / "accuracy.csv").is_file()
+            for r in read_csv(DOCS / f / "accuracy.csv")
         ]
         schedules[label] = {Path(r["config"]).name: r for r in reversed(rows)}
     return schedules
@@ -183,9 +187,17 @@ def model_table() -> str:
     )
     lines += [
         "",
-        f"Latency: ratio to YOLO26n (1.00: {ms} ms at {threads[0]} thread), from "
+        f"- Latency: ratio to YOLO26n (1.00: {ms} ms at {threads[0]} thread), from "
         f"[{MODEL_TABLE['latency']}](docs/{MODEL_TABLE['latency']}/benchmark.md).",
     ]
+    for label, rows in schedules.items():  # where each schedule's scores come from, the later folders named by row
+        folders = MODEL_TABLE["accuracy"][label]
+        for folder in folders:
+            shown = [f"`{c}`" for c in models if c in rows and rows[c]["folder"] == folder]
+            if shown:
+                source = f"[{folder}](docs/{folder}/accuracy.md)"
+                who = "" if folder == folders[0] else f" of {', '.join(shown)}"
+                lines.append(f"- mAP50-95, {label}{who}: {source}.")
     return "\n".join(lines) + "\n"
 
 
