@@ -40,6 +40,11 @@ MODEL_TABLE = {
 }
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a Markdown table."""
+    return ["| " + " | ".join(header) + " |", "|---" * len(header) + "|", *("| " + " | ".join(r) + " |" for r in rows)]
+
+
 def read_csv(path: Path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -101,15 +106,16 @@ def tradeoff_repeats_folder(folder: Path) -> None:
     threads = sorted({c.rsplit("_", 1)[1] for c in columns})
     counts = " / ".join(t[:-1] for t in threads)  # '1t' -> '1'
     header = ["run", "model", *(f"{render.RUNTIME_NAMES.get(r, r)} {counts} thr" for r in runtimes)]
+
+    def ratios(row: dict, runtime: str) -> str:
+        return " / ".join(f"{float(row[f'{runtime}_{t}_ratio']):.2f}" for t in threads)
+
+    cells = [[row["run"], row["model"], *(ratios(row, r) for r in runtimes)] for row in rows]
     lines = [
         "Latency of the same trained weights in repeated interleaved runs: ratio to the run's reference model.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|---" * len(header) + "|",
+        *markdown_table(header, cells),
     ]
-    for row in rows:
-        ratios = [" / ".join(f"{float(row[f'{r}_{t}_ratio']):.2f}" for t in threads) for r in runtimes]
-        lines.append(f"| {row['run']} | {row['model']} | " + " | ".join(ratios) + " |")
     (folder / "tradeoff-repeats.md").write_text("\n".join(lines) + "\n")
 
 
@@ -245,19 +251,15 @@ def widths_table() -> str:
     """The backbone width of each scale letter, plain and one width up, from ultralytics_shufflenet.widths."""
     from ultralytics_shufflenet.widths import SCALES, WIDE_SCALES, WIDTHS
 
-    lines = [
-        "| scale | backbone | `-wide`, `-fast`, `-slim` backbone | stage 2 / 3 / 4 channels of the backbone | "
-        "torchvision ImageNet top-1 |",
-        "|---|---|---|---|---|",
-    ]
+    header = ["scale", "backbone", "`-wide`, `-fast`, `-slim` backbone", "stage 2 / 3 / 4 channels of the backbone"]
     pairs: dict[tuple[str, str], list[str]] = {}
     for letter in SCALES:
         pairs.setdefault((SCALES[letter].name, WIDE_SCALES[letter].name), []).append(letter)
-    for (plain, wide), letters in pairs.items():
-        width = WIDTHS[plain]
-        stages = " / ".join(map(str, width.stages))
-        lines.append(f"| {', '.join(letters)} | {plain} | {wide} | {stages} | {width.top1:.2f} |")
-    return "\n".join(lines) + "\n"
+    rows = [
+        [", ".join(letters), plain, wide, " / ".join(map(str, WIDTHS[plain].stages)), f"{WIDTHS[plain].top1:.2f}"]
+        for (plain, wide), letters in pairs.items()
+    ]
+    return "\n".join(markdown_table([*header, "torchvision ImageNet top-1"], rows)) + "\n"
 
 
 def imagenet_files_table() -> str:
@@ -267,11 +269,11 @@ def imagenet_files_table() -> str:
     def letters(scales: dict, name: str) -> str:
         return ", ".join(letter for letter, width in scales.items() if width.name == name)
 
-    lines = ["| width | scales (`-wide` scales) | file |", "|---|---|---|"]
+    rows = []
     for name, width in WIDTHS.items():
         own, up = letters(SCALES, name) or "-", letters(WIDE_SCALES, name)
-        lines.append(f"| {name} | {own}{f' ({up})' if up else ''} | `{width.weights_url}` |")
-    return "\n".join(lines) + "\n"
+        rows.append([name, own + (f" ({up})" if up else ""), f"`{width.weights_url}`"])
+    return "\n".join(markdown_table(["width", "scales (`-wide` scales)", "file"], rows)) + "\n"
 
 
 # Blocks written from code rather than from a rendered file: the README's model table and the width tables
