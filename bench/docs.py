@@ -35,7 +35,8 @@ MODEL_TABLE = {
         "10 epochs": ("yolo26/accuracy-10ep",),
         "20 epochs": ("yolo26/accuracy-20ep", "accuracy-imagenet"),
     },
-    "latency": "yolo26/latency/net80",
+    "latency": "yolo26/latency/net80",  # the README's picks
+    "every latency": "yolo26/latency/shipped80",  # one run of every shipped detector
     "runtimes": ("ncnn", "onnxruntime", "openvino", "mnn", "tflite"),
 }
 
@@ -145,46 +146,61 @@ def accuracy_rows() -> dict[str, dict[str, dict]]:
     return schedules
 
 
-def model_table() -> str:
-    """Shipped detectors and stock references: mAP50-95 per schedule (mean [min-max] over seeds, with the start),
-    latency as a ratio to YOLO26n per runtime at 1 / 2 threads, params and GFLOPs."""
+def latency_ratio(figures: dict, model: str, runtime: str, threads: int) -> str:
+    """``model``'s median latency over YOLO26n's in one timing run, or '-' where either is missing."""
+    base, own = (
+        figures.get(("yolo26n.yaml", runtime, 320, threads, "latency")),
+        figures.get((model, runtime, 320, threads, "latency")),
+    )
+    if not (base and own and base["samples"] and own["samples"]):
+        return "-"
+    return f"{statistics.median(own['samples']) / statistics.median(base['samples']):.2f}"
+
+
+def accuracy_cell(rows: dict[str, dict], config: str) -> str:
+    """mAP50-95 mean [min-max] over seeds of ``config`` in one schedule's rows, or '-' where it was not trained."""
+    r = rows.get(config)
+    if r is None:
+        return "-"
+    low, high = float(r["mAP50-95_min"]), float(r["mAP50-95_max"])
+    seeds = f" [{low:.3f}-{high:.3f}]" if int(r["seeds"]) > 1 else " (1 seed)"
+    return f"{float(r['mAP50-95']):.3f}{seeds}"
+
+
+def start_of(schedules: dict[str, dict[str, dict]], config: str) -> str:
+    found = next((rows[config]["start"] for rows in schedules.values() if config in rows), "-")
+    return "ImageNet" if found == "imagenet" else found
+
+
+def table_order(models: list[str]) -> list[str]:
+    """Stock models first, then ours by head family, the default head first; the run's order within a family."""
+    families = ("yolo26n", "yolo11n", "yolov8n")
+    return sorted(
+        models,
+        key=lambda m: (
+            (0, 0) if "shufflenet" not in m else (1, next(i for i, f in enumerate(families) if m.startswith(f)))
+        ),
+    )
+
+
+def model_table(latency: str, links: str) -> str:
+    """Detectors of the timing run ``latency`` (a folder of docs/) and the stock references: mAP50-95 per schedule
+    (mean [min-max] over seeds, with the start), latency as a ratio to YOLO26n per runtime at 1 / 2 threads, params
+    and GFLOPs. ``links`` is the way from the page holding the table to docs/."""
     schedules = accuracy_rows()
-    latency_folder = DOCS / MODEL_TABLE["latency"]
-    figures, models = render.load(latency_folder)
+    figures, models = render.load(DOCS / latency)
+    models = table_order(models)
     runtimes = [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for k in figures)]
     threads = sorted({k[3] for k in figures if k[-1] == "latency"})
-
-    def ratio(model: str, runtime: str, t: int) -> str:
-        base, own = (
-            figures.get(("yolo26n.yaml", runtime, 320, t, "latency")),
-            figures.get((model, runtime, 320, t, "latency")),
-        )
-        if not (base and own and base["samples"] and own["samples"]):
-            return "-"
-        return f"{statistics.median(own['samples']) / statistics.median(base['samples']):.2f}"
-
-    def score(config: str, rows: dict[str, dict]) -> str:
-        r = rows.get(config)
-        if r is None:
-            return "-"
-        low, high = float(r["mAP50-95_min"]), float(r["mAP50-95_max"])
-        seeds = f" [{low:.3f}-{high:.3f}]" if int(r["seeds"]) > 1 else " (1 seed)"
-        return f"{float(r['mAP50-95']):.3f}{seeds}"
-
-    def start(config: str) -> str:
-        found = next((rows[config]["start"] for rows in schedules.values() if config in rows), "-")
-        return "ImageNet" if found == "imagenet" else found
-
     header = ["model", "start", *(f"mAP50-95, {label}" for label in schedules)]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} {'/'.join(map(str, threads))} thr" for r in runtimes]
-    header += ["params (M)", "GFLOPs (640)"]
-    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    rows = []
     for model in models:
-        cells = [f"`{model}`", start(model), *(score(model, rows) for rows in schedules.values())]
-        cells += [" / ".join(ratio(model, r, t) for t in threads) for r in runtimes]
+        cells = [f"`{model}`", start_of(schedules, model), *(accuracy_cell(rows, model) for rows in schedules.values())]
+        cells += [" / ".join(latency_ratio(figures, model, r, t) for t in threads) for r in runtimes]
         params, gflops = figures[(model, "", 0, 0, "params")], figures[(model, "", 0, 0, "gflops")]
-        cells += [f"{params['samples'][0]:.2f}", f"{gflops['samples'][0]:.1f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append([*cells, f"{params['samples'][0]:.2f}", f"{gflops['samples'][0]:.1f}"])
+    lines = markdown_table([*header, "params (M)", "GFLOPs (640)"], rows)
     base = {r: figures.get(("yolo26n.yaml", r, 320, threads[0], "latency")) for r in runtimes}
     ms = ", ".join(
         f"{render.RUNTIME_NAMES.get(r, r)} {statistics.median(b['samples']):.1f}"
@@ -194,17 +210,44 @@ def model_table() -> str:
     lines += [
         "",
         f"- Latency: ratio to YOLO26n (1.00: {ms} ms at {threads[0]} thread), from "
-        f"[{MODEL_TABLE['latency']}](docs/{MODEL_TABLE['latency']}/benchmark.md).",
+        f"[{latency}]({links}{latency}/benchmark.md).",
     ]
     for label, rows in schedules.items():  # where each schedule's scores come from, the later folders named by row
         folders = MODEL_TABLE["accuracy"][label]
         for folder in folders:
             shown = [f"`{c}`" for c in models if c in rows and rows[c]["folder"] == folder]
             if shown:
-                source = f"[{folder}](docs/{folder}/accuracy.md)"
                 who = "" if folder == folders[0] else f" of {', '.join(shown)}"
-                lines.append(f"- mAP50-95, {label}{who}: {source}.")
+                lines.append(f"- mAP50-95, {label}{who}: [{folder}]({links}{folder}/accuracy.md).")
     return "\n".join(lines) + "\n"
+
+
+def heads_table() -> str:
+    """Each backbone and neck shipped under both the YOLO11 head and the YOLO26 head, the two side by side: accuracy
+    per schedule and latency as a ratio to YOLO26n at 1 thread, from the timing run of every shipped detector."""
+    schedules = accuracy_rows()
+    figures, models = render.load(DOCS / MODEL_TABLE["every latency"])
+    runtimes = [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for k in figures)]
+    ours = "n-shufflenetv2"
+    pairs = [(m, m.replace("yolo11n", "yolo26n", 1)) for m in models if m.startswith(f"yolo11{ours}")]
+    pairs = [(old, new) for old, new in pairs if new in models]
+    header = ["config suffix", "start", *(f"mAP50-95, {label}" for label in schedules)]
+    header += [f"{render.RUNTIME_NAMES.get(r, r)} 1 thr" for r in runtimes]
+    rows = []
+    for old, new in pairs:
+        neck = old.removeprefix(f"yolo11{ours}").removesuffix(".yaml")
+        cells = [
+            f"`{neck}`" if neck else "(none)",
+            " / ".join(dict.fromkeys((start_of(schedules, old), start_of(schedules, new)))),
+        ]
+        cells += [f"{accuracy_cell(rows, old)} / {accuracy_cell(rows, new)}" for rows in schedules.values()]
+        cells += [f"{latency_ratio(figures, old, r, 1)} / {latency_ratio(figures, new, r, 1)}" for r in runtimes]
+        rows.append(cells)
+    note = (
+        f"\nEach cell: YOLO11 head / YOLO26 head (`yolo11{ours}-X.yaml` / `yolo26{ours}-X.yaml`). Latency: ratio to"
+        f" YOLO26n, from [{MODEL_TABLE['every latency']}]({MODEL_TABLE['every latency']}/benchmark.md).\n"
+    )
+    return "\n".join(markdown_table(header, rows)) + "\n" + note
 
 
 def tradeoff_plot(path: Path) -> None:
@@ -276,8 +319,14 @@ def imagenet_files_table() -> str:
     return "\n".join(markdown_table(["width", "scales (`-wide` scales)", "file"], rows)) + "\n"
 
 
-# Blocks written from code rather than from a rendered file: the README's model table and the width tables
-CODE_SOURCES = {"models": model_table, "widths": widths_table, "imagenet-files": imagenet_files_table}
+# Blocks written from code rather than from a rendered file: the model tables, the head pairs, the width tables
+CODE_SOURCES = {
+    "models": lambda: model_table(MODEL_TABLE["latency"], "docs/"),
+    "models-every": lambda: model_table(MODEL_TABLE["every latency"], ""),
+    "heads": heads_table,
+    "widths": widths_table,
+    "imagenet-files": imagenet_files_table,
+}
 
 
 def block_source(source: str) -> str:

@@ -82,6 +82,19 @@ def test_a_generated_block_is_replaced_by_its_source(tmp_path: Path, monkeypatch
     assert docs.filled(stale) == stale.replace("| old |\n", "| a |\n|---|\n| 1 |\n")
 
 
+def test_the_head_table_has_every_config_shipped_under_both_heads() -> None:
+    detectors = {p.name for p in (ROOT / "ultralytics_shufflenet" / "cfg" / "models").glob("yolo??-shufflenetv2*")}
+    twins = [c for c in detectors if c.startswith("yolo11-") and c.replace("yolo11", "yolo26", 1) in detectors]
+    rows = docs.heads_table().split("\n\n")[0].splitlines()[2:]
+    suffixes = [re.sub(r"yolo11-shufflenetv2(.*)\.yaml", r"\1", c) for c in twins]
+    assert sorted(r.split(" | ")[0].strip("| `") for r in rows) == sorted(s or "(none)" for s in suffixes)
+
+
+def test_stock_models_lead_the_model_tables_then_the_default_head() -> None:
+    run = ["yolov8n-shufflenetv2.yaml", "yolo26n.yaml", "yolo11n-shufflenetv2.yaml", "yolo26n-shufflenetv2.yaml"]
+    assert docs.table_order(run) == [run[1], run[3], run[2], run[0]]
+
+
 @pytest.mark.slow
 def test_every_rendered_results_page_is_what_its_csv_renders_to(tmp_path: Path) -> None:
     """A renderer changed without `python -m bench docs` leaves results pages and the blocks filled from them stale."""
