@@ -261,32 +261,37 @@ def tradeoff_plot(path: Path) -> None:
     figures, models = render.load(DOCS / MODEL_TABLE["latency"])
     schedules = accuracy_rows()
     runtimes = ("ncnn", "onnxruntime")
-    fig, axes = plt.subplots(1, len(runtimes), figsize=(12, 5), squeeze=False)
+    markers = dict(
+        zip(schedules, "os")
+    )  # one marker per schedule, one colour per model: a legend, no labels to collide
+    colours = dict(zip(table_order(models), plt.get_cmap("tab10").colors))
+    fig, axes = plt.subplots(1, len(runtimes), figsize=(14, 5), squeeze=False)
     for ax, runtime in zip(axes[0], runtimes):
         base = figures.get(("yolo26n.yaml", runtime, 320, 1, "latency"))
         if not base or not base["samples"]:
             continue
-        for (marker, offset), (label, rows) in zip((("o", (4, -9)), ("s", (4, 3))), schedules.items()):
-            for model in models:
-                own, row = figures.get((model, runtime, 320, 1, "latency")), rows.get(model)
-                if not (own and own["samples"] and row):
-                    continue
-                x = statistics.median(own["samples"]) / statistics.median(base["samples"])
-                y = float(row["mAP50-95"])
-                stock = "shufflenet" not in model
-                ax.plot(x, y, marker, color="tab:red" if stock else "tab:blue", alpha=1.0 if marker == "o" else 0.6)
-                ax.annotate(
-                    f"{Path(model).stem} ({label})", (x, y), textcoords="offset points", xytext=offset, fontsize=7
-                )
-        ax.axvline(1.0, color="tab:red", linewidth=1, linestyle=":", label="YOLO26n")
-        ax.axvline(0.5, color="grey", linewidth=1, linestyle="--", label="half of YOLO26n")
+        for model, colour in colours.items():
+            own = figures.get((model, runtime, 320, 1, "latency"))
+            scores = [(label, float(rows[model]["mAP50-95"])) for label, rows in schedules.items() if model in rows]
+            if not (own and own["samples"] and scores):
+                continue
+            x = statistics.median(own["samples"]) / statistics.median(base["samples"])
+            stock = "shufflenet" not in model
+            ax.plot([x] * len(scores), [y for _, y in scores], "-", color=colour, linewidth=1, alpha=0.5)
+            for label, y in scores:
+                ax.plot(x, y, markers[label], color=colour, markersize=7, markeredgecolor="black" if stock else colour)
+            ax.plot([], [], "s", color=colour, label=Path(model).stem + (" (stock, scratch)" if stock else ""))
+        for label, marker in markers.items():
+            ax.plot([], [], marker, color="white", markeredgecolor="black", label=label)
+        ax.axvline(1.0, color="tab:red", linewidth=1, linestyle=":")
+        ax.axvline(0.5, color="grey", linewidth=1, linestyle="--", label="half of YOLO26n's latency")
         ax.set(
             xlabel=f"latency / YOLO26n latency ({render.RUNTIME_NAMES[runtime]}, 1 thread, 320)",
             ylabel="mAP50-95 on african-wildlife val",
             title=f"{render.RUNTIME_NAMES[runtime]}: up and left is better",
         )
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower left")  # fast and inaccurate: a corner no model sits in
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # outside: it covers no point
     render.save_figure(fig, path)
 
 
