@@ -212,14 +212,20 @@ def model_table(latency: str, links: str) -> str:
         f"- Latency: ratio to YOLO26n (1.00: {ms} ms at {threads[0]} thread), from "
         f"[{latency}]({links}{latency}/benchmark.md).",
     ]
-    for label, rows in schedules.items():  # where each schedule's scores come from, the later folders named by row
+    return "\n".join(lines + score_sources(schedules, models, links)) + "\n"
+
+
+def score_sources(schedules: dict[str, dict[str, dict]], models: list[str], links: str) -> list[str]:
+    """Bullet lines naming the folder each schedule's scores come from, and the rows of any later folder."""
+    lines = []
+    for label, rows in schedules.items():
         folders = MODEL_TABLE["accuracy"][label]
         for folder in folders:
             shown = [f"`{c}`" for c in models if c in rows and rows[c]["folder"] == folder]
             if shown:
                 who = "" if folder == folders[0] else f" of {', '.join(shown)}"
                 lines.append(f"- mAP50-95, {label}{who}: [{folder}]({links}{folder}/accuracy.md).")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def heads_table() -> str:
@@ -243,11 +249,14 @@ def heads_table() -> str:
         cells += [f"{accuracy_cell(rows, old)} / {accuracy_cell(rows, new)}" for rows in schedules.values()]
         cells += [f"{latency_ratio(figures, old, r, 1)} / {latency_ratio(figures, new, r, 1)}" for r in runtimes]
         rows.append(cells)
-    note = (
-        f"\nEach cell: YOLO11 head / YOLO26 head (`yolo11{ours}-X.yaml` / `yolo26{ours}-X.yaml`). Latency: ratio to"
-        f" YOLO26n, from [{MODEL_TABLE['every latency']}]({MODEL_TABLE['every latency']}/benchmark.md).\n"
-    )
-    return "\n".join(markdown_table(header, rows)) + "\n" + note
+    every = MODEL_TABLE["every latency"]
+    notes = [
+        "",
+        f"- Each cell: YOLO11 head / YOLO26 head (`yolo11{ours}-X.yaml` / `yolo26{ours}-X.yaml`).",
+        f"- Latency: ratio to YOLO26n, from [{every}]({every}/benchmark.md).",
+        *score_sources(schedules, [m for pair in pairs for m in pair], ""),
+    ]
+    return "\n".join(markdown_table(header, rows) + notes) + "\n"
 
 
 def tradeoff_plot(path: Path) -> None:
