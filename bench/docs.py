@@ -168,6 +168,7 @@ def accuracy_cell(rows: dict[str, dict], config: str) -> str:
 
 
 def start_of(schedules: dict[str, dict[str, dict]], config: str) -> str:
+    """Where ``config``'s training started (scratch, ImageNet), as its accuracy rows record it."""
     found = next((rows[config]["start"] for rows in schedules.values() if config in rows), "-")
     return "ImageNet" if found == "imagenet" else found
 
@@ -175,12 +176,18 @@ def start_of(schedules: dict[str, dict[str, dict]], config: str) -> str:
 def table_order(models: list[str]) -> list[str]:
     """Stock models first, then ours by head family, the default head first; the run's order within a family."""
     families = ("yolo26n", "yolo11n", "yolov8n")
-    return sorted(
-        models,
-        key=lambda m: (
-            (0, 0) if "shufflenet" not in m else (1, next(i for i, f in enumerate(families) if m.startswith(f)))
-        ),
-    )
+
+    def rank(model: str) -> tuple[int, int]:
+        if "shufflenet" not in model:
+            return (0, 0)
+        return (1, next(i for i, family in enumerate(families) if model.startswith(family)))
+
+    return sorted(models, key=rank)
+
+
+def measured_runtimes(figures: dict) -> list[str]:
+    """The runtimes of MODEL_TABLE that a timing run measured, in MODEL_TABLE's order."""
+    return [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for k in figures)]
 
 
 def model_table(latency: str, links: str) -> str:
@@ -190,7 +197,7 @@ def model_table(latency: str, links: str) -> str:
     schedules = accuracy_rows()
     figures, models = render.load(DOCS / latency)
     models = table_order(models)
-    runtimes = [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for k in figures)]
+    runtimes = measured_runtimes(figures)
     threads = sorted({k[3] for k in figures if k[-1] == "latency"})
     header = ["model", "start", *(f"mAP50-95, {label}" for label in schedules)]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} {'/'.join(map(str, threads))} thr" for r in runtimes]
@@ -233,15 +240,14 @@ def heads_table() -> str:
     per schedule and latency as a ratio to YOLO26n at 1 thread, from the timing run of every shipped detector."""
     schedules = accuracy_rows()
     figures, models = render.load(DOCS / MODEL_TABLE["every latency"])
-    runtimes = [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for k in figures)]
-    ours = "n-shufflenetv2"
-    pairs = [(m, m.replace("yolo11n", "yolo26n", 1)) for m in models if m.startswith(f"yolo11{ours}")]
+    runtimes = measured_runtimes(figures)
+    pairs = [(m, m.replace("yolo11n", "yolo26n", 1)) for m in models if m.startswith("yolo11n-shufflenetv2")]
     pairs = [(old, new) for old, new in pairs if new in models]
     header = ["config suffix", "start", *(f"mAP50-95, {label}" for label in schedules)]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} 1 thr" for r in runtimes]
     rows = []
     for old, new in pairs:
-        neck = old.removeprefix(f"yolo11{ours}").removesuffix(".yaml")
+        neck = old.removeprefix("yolo11n-shufflenetv2").removesuffix(".yaml")
         cells = [
             f"`{neck}`" if neck else "(none)",
             " / ".join(dict.fromkeys((start_of(schedules, old), start_of(schedules, new)))),
@@ -252,7 +258,7 @@ def heads_table() -> str:
     every = MODEL_TABLE["every latency"]
     notes = [
         "",
-        f"- Each cell: YOLO11 head / YOLO26 head (`yolo11{ours}-X.yaml` / `yolo26{ours}-X.yaml`).",
+        "- Each cell: YOLO11 head / YOLO26 head (`yolo11n-shufflenetv2-X.yaml` / `yolo26n-shufflenetv2-X.yaml`).",
         f"- Latency: ratio to YOLO26n, from [{every}]({every}/benchmark.md).",
         *score_sources(schedules, [m for pair in pairs for m in pair], ""),
     ]
@@ -270,9 +276,8 @@ def tradeoff_plot(path: Path) -> None:
     figures, models = render.load(DOCS / MODEL_TABLE["latency"])
     schedules = accuracy_rows()
     runtimes = ("ncnn", "onnxruntime")
-    markers = dict(
-        zip(schedules, "os")
-    )  # one marker per schedule, one colour per model: a legend, no labels to collide
+    # one marker per schedule, one colour per model: a legend, no labels to collide
+    markers = dict(zip(schedules, "os"))
     colours = dict(zip(table_order(models), plt.get_cmap("tab10").colors))
     fig, axes = plt.subplots(1, len(runtimes), figsize=(14, 5), squeeze=False)
     for ax, runtime in zip(axes[0], runtimes):
