@@ -430,6 +430,50 @@ def render_torchvision() -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class HeadStudy:
+    """A shipped YOLO26 detector (n scale) with its head's ``reg_max`` or box-branch width changed, for the head study
+    of docs/accuracy.md: stock Detect ties the branch's width to reg_max, max(16, P3 / 4, 4 x reg_max)."""
+
+    variant: str  # suffix of the shipped variant, e.g. "-slim"
+    reg_max: int
+    box_channels: int = 0  # 0: the stock width
+
+    @property
+    def path(self) -> Path:
+        change = f"box{self.box_channels}" if self.box_channels else f"regmax{self.reg_max}"
+        return STUDY_DIR / f"yolo26n-shufflenetv2{self.variant}-{change}.yaml"
+
+
+STUDY_DIR = Path(__file__).resolve().parent / "configs"
+HEAD_STUDIES = (
+    HeadStudy("-slim", 4),
+    HeadStudy("-slim", 8),
+    HeadStudy("-slim", 16),
+    HeadStudy("-slim", 1, box_channels=64),
+    HeadStudy("-wide", 1, box_channels=64),
+)
+
+
+def render_study(study: HeadStudy) -> str:
+    """The shipped file's text with the head's keys changed (no summaries: the study measures them itself)."""
+    variant = next(v for v in VARIANTS if v.suffix == study.variant)
+    p3 = variant.pan_width // 4  # the n scale's width multiple, 0.25
+    stock_width = max(16, p3 // 4, 4 * study.reg_max)  # stock Detect's, as its docstring above says
+    if study.box_channels:
+        head = f"reg_max: {study.reg_max} # no DFL\nbox_channels: {study.box_channels} # the box branch's width "
+        head += f"(stock: max(16, P3 / 4, 4 x reg_max) = {stock_width} here)"
+        change = f"its box branch {study.box_channels} wide"
+    else:
+        head = f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {stock_width} wide (stock)"
+        change = f"reg_max {study.reg_max}"
+    text = render_detector("yolo26", "detect", variant, {})
+    text = text.replace(END_TO_END_KEYS["yolo26"][1], head)
+    about = f"# For measurements only (the head study of docs/accuracy.md): the shipped {study.variant} config with "
+    about += f"{change}."
+    return text.replace(GENERATED, f"{about}\n{GENERATED}")
+
+
 def configs() -> dict[str, Callable[[dict[str, str]], str]]:
     """Every shipped file name -> a function rendering it from its scale summaries."""
     out = {
@@ -444,6 +488,11 @@ def configs() -> dict[str, Callable[[dict[str, str]], str]]:
                         render_detector(f, t, v, summaries)
                     )
     return out
+
+
+def measured_only() -> dict[Path, str]:
+    """The configs under bench/configs, not shipped: the stock-layer comparison and the head studies."""
+    return {TORCHVISION_CONFIG: render_torchvision(), **{study.path: render_study(study) for study in HEAD_STUDIES}}
 
 
 SUMMARY_LINE = re.compile(r"^  ([nslmx]): \[[^\]]*\] # (.+)$", re.MULTILINE)
@@ -500,14 +549,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             (CONFIG_DIR / name).unlink()
             print(f"removed {name}: no longer described")
-    comparison = render_torchvision()
-    if not (TORCHVISION_CONFIG.is_file() and TORCHVISION_CONFIG.read_text() == comparison):
+    for path, text in measured_only().items():
+        if path.is_file() and path.read_text() == text:
+            continue
         if args.check:
-            differ.append(TORCHVISION_CONFIG.name)
+            differ.append(path.name)
         else:
-            TORCHVISION_CONFIG.parent.mkdir(exist_ok=True)
-            TORCHVISION_CONFIG.write_text(comparison)
-            print(f"wrote {TORCHVISION_CONFIG}")
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path}")
     if differ:
         print(
             f"differ from bench/make_configs.py (write them with: python -m bench configs): {', '.join(differ)}",

@@ -204,3 +204,18 @@ def test_the_torchvision_comparison_config_is_the_wide_n_model_from_stock_layers
     assert {m.eps for m in stock.model[0].modules() if isinstance(m, nn.BatchNorm2d)} == {1e-3}  # stock reset
     x = torch.rand(1, 3, 64, 64)
     assert stock.eval()(x)[0].shape == ours.eval()(x)[0].shape == (1, 84, 84)
+
+
+@pytest.mark.skipif(not builds_here("yolo26-shufflenetv2.yaml"), reason="the YOLO26 head came with Ultralytics 8.4.0")
+@pytest.mark.parametrize("study", make_configs.HEAD_STUDIES, ids=lambda study: study.path.stem)
+def test_head_study_configs_change_only_the_head_they_name(study: make_configs.HeadStudy) -> None:
+    assert study.path.read_text() == make_configs.render_study(study), "run python -m bench configs"
+    shipped = YOLO(f"yolo26n-shufflenetv2{study.variant}.yaml").model
+    model = YOLO(str(study.path)).model
+    head = model.model[-1]
+    width = study.box_channels or max(16, 4 * study.reg_max)
+    assert head.reg_max == study.reg_max and head.end2end == shipped.model[-1].end2end
+    assert {branch[1].conv.out_channels for branch in (*head.cv2, *head.one2one_cv2)} == {width}
+    assert [type(m) for m in model.model[:-1]] == [type(m) for m in shipped.model[:-1]]
+    a, b = model.model[:-1].state_dict(), shipped.model[:-1].state_dict()
+    assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}

@@ -14,7 +14,7 @@ from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn import tasks
 from ultralytics.nn.modules import Conv
-from ultralytics.nn.tasks import ClassificationModel, DetectionModel
+from ultralytics.nn.tasks import ClassificationModel, DetectionModel, yaml_model_load
 from ultralytics.utils import LOGGER
 from ultralytics.utils.ops import make_divisible
 
@@ -285,3 +285,102 @@ def test_concurrent_builds_and_registration_give_the_sequential_models() -> None
         cfg = thread.split(" ", 1)[1]
         assert signature == sequential[cfg][0]
         assert rows[thread] == sequential[cfg][1]
+
+
+# Configs whose heads differ in reg_max and end2end; YOLO26's need Ultralytics 8.4 (CI's oldest release is 8.3).
+yolo26_head = pytest.mark.skipif(compat.older_than("8.4.0"), reason="the YOLO26 head came with Ultralytics 8.4.0")
+BOX_CONFIGS = [
+    pytest.param("yolo26n-shufflenetv2-slim.yaml", 64, marks=yolo26_head),  # end2end, reg_max 1: 16 -> 64
+    pytest.param("yolo26n.yaml", 64, marks=yolo26_head),
+    pytest.param("yolo11n-shufflenetv2-pan.yaml", 128),  # reg_max 16: 64 -> 128
+]
+
+
+def with_box_channels(cfg: str, channels: object) -> dict:
+    d = yaml_model_load(cfg)
+    d["box_channels"] = channels
+    return d
+
+
+def box_widths(branches: nn.ModuleList) -> list[int]:
+    """Output widths of the two 3x3 convs of each level's box branch."""
+    return [branch[i].conv.out_channels for branch in branches for i in (0, 1)]
+
+
+@pytest.mark.parametrize("cfg, channels", BOX_CONFIGS)
+def test_box_channels_widens_every_box_branch_and_keeps_the_dfl(cfg: str, channels: int, registered: None) -> None:
+    stock_head = build(cfg).model[-1]
+    assert max(box_widths(stock_head.cv2)) < channels
+    model = build(with_box_channels(cfg, channels))
+    head = model.model[-1]
+    assert box_widths(head.cv2) == [channels] * 6
+    assert [b[0].conv.in_channels for b in head.cv2] == [b[0].conv.in_channels for b in stock_head.cv2]
+    assert [b[-1].out_channels for b in head.cv2] == [4 * stock_head.reg_max] * 3 and head.reg_max == stock_head.reg_max
+    assert type(head.dfl) is type(stock_head.dfl)
+    assert head.cv3[0][0][1].conv.out_channels == stock_head.cv3[0][0][1].conv.out_channels  # class branch untouched
+    one_to_one = getattr(stock_head, "one2one_cv2", None) is not None
+    assert (getattr(head, "one2one_cv2", None) is not None) == one_to_one
+    if one_to_one:  # its own copy of the new branch, as stock's deep copy gives
+        assert box_widths(head.one2one_cv2) == [channels] * 6 and head.one2one_cv2[0][0] is not head.cv2[0][0]
+    x = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        assert model.eval()(x)[0].shape == build(cfg).eval()(x)[0].shape
+
+
+def test_box_channels_below_the_stock_width_changes_nothing(registered: None) -> None:
+    cfg = "yolo11n-shufflenetv2-pan.yaml"  # reg_max 16: the branch is 4 x 16 = 64 wide already
+    wider, stock = build(with_box_channels(cfg, 32)), build(cfg)
+    assert box_widths(wider.model[-1].cv2) == box_widths(stock.model[-1].cv2) == [64] * 6
+    a, b = wider.state_dict(), stock.state_dict()
+    assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("cfg, channels", BOX_CONFIGS[::2])
+def test_box_channels_trains_every_box_branch(cfg: str, channels: int, registered: None) -> None:
+    from ultralytics.cfg import get_cfg
+
+    model = build(with_box_channels(cfg, channels)).train()
+    model.args = get_cfg()
+    batch = {
+        "img": torch.rand(2, 3, 128, 128),
+        "cls": torch.tensor([[0.0], [3.0]]),
+        "bboxes": torch.tensor([[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.2]]),
+        "batch_idx": torch.tensor([0.0, 1.0]),
+    }
+    loss, _ = model.loss(batch)
+    loss.sum().backward()
+    head = model.model[-1]
+    for branches in (head.cv2, getattr(head, "one2one_cv2", None) or head.cv2):
+        assert branches[0][1].conv.weight.grad is not None and branches[0][1].conv.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("cfg", [pytest.param("yolo26n.yaml", marks=yolo26_head), "yolo11n.yaml"])
+def test_a_stock_model_with_box_channels_loads_in_stock_ultralytics(cfg: str, tmp_path: Path, registered: None) -> None:
+    model = build(with_box_channels(cfg, 128))
+    assert all(type(m).__module__.split(".")[0] in ("ultralytics", "torch") for m in model.modules())
+    path = tmp_path / "box128.pt"
+    torch.save(compat.checkpoint(model), path)
+    unregister()
+    loaded = YOLO(str(path)).model
+    assert box_widths(loaded.model[-1].cv2) == [128] * 6
+    x = torch.rand(1, 3, 128, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(x)[0], model.eval()(x)[0])
+
+
+def test_box_channels_shows_in_the_head_summary_row(registered: None) -> None:
+    with captured_log() as lines:
+        model = DetectionModel(with_box_channels("yolo11n-shufflenetv2-pan.yaml", 128), verbose=True)
+    row = next(line for line in lines if line[:3].strip() == str(len(model.model) - 1))
+    assert "box_channels=128" in row and int(row[26:36]) == sum(p.numel() for p in model.model[-1].parameters())
+
+
+@pytest.mark.parametrize("value", [0, "64", 1.5])
+def test_box_channels_must_be_a_positive_integer(value: object, registered: None) -> None:
+    with pytest.raises(ValueError, match=f"'box_channels: {value!r}'.*integer >= 1"):
+        build(with_box_channels("yolo11n-shufflenetv2-pan.yaml", value))
+
+
+def test_box_channels_on_a_classifier_names_the_key_and_the_fix(registered: None) -> None:
+    with pytest.raises(ValueError, match="'box_channels' sets the box branch.*Classify.*remove the key"):
+        ClassificationModel({**TINY_CLASSIFIER, "box_channels": 64}, verbose=False)

@@ -8,6 +8,7 @@ fails there, with an error naming the installed release and the tested range, in
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import threading
@@ -87,8 +88,6 @@ def fuse_keeping_head_branches(model: nn.Module) -> nn.Module:
 
 def fused_copy(model: nn.Module) -> nn.Module:
     """What the stock exporter makes of a model before tracing it: a deep copy in float32, fused."""
-    import copy
-
     return fuse(copy.deepcopy(model).eval().float())
 
 
@@ -366,6 +365,30 @@ def dfl_heads(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if isinstance(getattr(m, "dfl", None), DFL)]
 
 
+# --- Detect's box branch ----------------------------------------------------------------------------------------
+# ultralytics/nn/modules/head.py: Detect(nc, reg_max, end2end, ch) builds ``cv2``, one box branch per level, a 3x3
+# Conv to c2 channels, a 3x3 Conv, and a 1x1 nn.Conv2d to 4 * reg_max, with c2 = max(16, ch[0] // 4, 4 * reg_max):
+# reg_max sets both the DFL and the branch's width. With end2end, ``one2one_cv2`` is a deep copy of ``cv2``. Segment,
+# Pose, OBB and their YOLO26 forms inherit both. DetectionModel calls ``bias_init()`` after parse_model, so a branch
+# replaced inside the builder gets the stock bias initialisation, and a checkpoint pickles a stock Detect.
+def box_branch_channels(head: nn.Module) -> int:
+    return head.cv2[0][0].conv.out_channels
+
+
+def widen_box_branch(head: nn.Module, channels: int) -> None:
+    """Rebuild the box branches of a Detect-family ``head`` at ``channels`` wide, the DFL left as it is."""
+    from ultralytics.nn.modules import Conv
+
+    inputs = [branch[0].conv.in_channels for branch in head.cv2]
+    outputs = head.cv2[0][-1].out_channels  # 4 * reg_max
+    head.cv2 = nn.ModuleList(
+        nn.Sequential(Conv(c, channels, 3), Conv(channels, channels, 3), nn.Conv2d(channels, outputs, 1))
+        for c in inputs
+    )
+    if getattr(head, "one2one_cv2", None) is not None:
+        head.one2one_cv2 = copy.deepcopy(head.cv2)
+
+
 # --- Checkpoints ------------------------------------------------------------------------------------------------
 # Ultralytics pickles whole models; under ULTRALYTICS_SAFE_LOAD=1 it loads them with torch.load(weights_only=True),
 # which refuses classes outside torch's allow-list.
@@ -410,7 +433,6 @@ def probe() -> None:
 
     Raises UnsupportedUltralyticsError naming the installed release, the tested range and what changed.
     """
-    import copy
 
     from .modules import Conv_maxpool, ImageNetBatchNorm2d, ShuffleNetV2, ShuffleNetV2Classifier
 

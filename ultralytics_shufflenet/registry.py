@@ -5,7 +5,9 @@ stock builder, untouched. In a YAML with plugin layers, each plugin row is hande
 *stand-in* row with the same channel semantics, so the stock code does all bookkeeping (``from`` indices, depth gain,
 width scaling, ``max_channels``, the save list). The stand-in reveals the resolved input and output widths; the real
 layer is then built with them and swapped in, and its summary row is rewritten to show the real module and arguments.
-The exporter is wrapped too, so that it traces plugin models in their export form (``export``). How each step reaches
+A top-level ``box_channels: C`` rebuilds the head's box branch at least C wide after the stock build (stock
+``Detect`` ties that width to ``reg_max``), so the DFL and the width can be measured apart. The exporter is
+wrapped too, so that it traces plugin models in their export form (``export``). How each step reaches
 into Ultralytics is in ``compat``.
 """
 
@@ -28,6 +30,8 @@ __all__ = ("CHECKPOINT_CLASSES", "is_registered", "register", "unregister")
 
 # YAML key holding the exact widths per scale that exact-width layers refer to by name, e.g. ``[stage2, 4]``.
 CHANNELS_KEY = "shufflenet_channels"
+# YAML key giving the head's box branch a width of its own: stock Detect ties it to reg_max (see compat).
+BOX_CHANNELS_KEY = "box_channels"
 
 # Everything a plugin checkpoint pickles besides Ultralytics' and torch's own classes: every module class of the
 # plugin, whether or not it has a YAML name (ImageNetBatchNorm2d has none).
@@ -149,6 +153,32 @@ def _build_real(i: int, name: str, stand_in: nn.Module, extra: list) -> tuple[nn
     return module, args
 
 
+def _box_channels(d: dict) -> int | None:
+    """The YAML's ``box_channels``: the width the head's box branch gets at least, whatever its ``reg_max``."""
+    value = d.get(BOX_CHANNELS_KEY)
+    if value is not None and (not is_int(value) or value < 1):
+        raise ValueError(f"'{BOX_CHANNELS_KEY}: {value!r}': the box branch's width must be an integer >= 1, e.g. 64")
+    return value
+
+
+def _widen_box_branch(model: nn.Sequential, channels: int, rewritten: dict[str, str]) -> None:
+    head = model[-1]
+    if not hasattr(head, "cv2") or not hasattr(head, "reg_max"):
+        raise ValueError(
+            f"'{BOX_CHANNELS_KEY}' sets the box branch of a Detect-family head (Detect, Segment, Pose, OBB); "
+            f"the last layer here is {type(head).__name__}: remove the key"
+        )
+    if channels <= compat.box_branch_channels(head):
+        return  # as wide already: the stock formula's floor is higher
+    compat.widen_box_branch(head, channels)
+    head.np = sum(p.numel() for p in head.parameters())
+    ch = [branch[0].conv.in_channels for branch in head.cv2]
+    end2end = getattr(head, "one2one_cv2", None) is not None
+    rewritten[compat.summary_key(head.i, head.f)] = compat.summary_row(
+        head, 1, [head.nc, head.reg_max, end2end, ch, f"{BOX_CHANNELS_KEY}={channels}"]
+    )
+
+
 def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, list]) -> tuple[nn.Sequential, list]:
     rows = d["backbone"] + d["head"]
     extras = {}
@@ -158,6 +188,7 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
             row, extras[i] = _stand_in(i, row, d)
         stock_rows.append(row)
     nb = len(d["backbone"])
+    box_channels = _box_channels(d)
     d = {**d, "backbone": stock_rows[:nb], "head": stock_rows[nb:]}
 
     rewritten: dict[str, str] = {}  # summary-row key -> the real layer's row
@@ -167,6 +198,8 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
             n = len(model[i]) if isinstance(model[i], nn.Sequential) else 1
             model[i], args = _build_real(i, row[2], model[i], extras[i])
             rewritten[compat.summary_key(i, model[i].f)] = compat.summary_row(model[i], n, args)
+        if box_channels is not None:
+            _widen_box_branch(model, box_channels, rewritten)
     return model, save
 
 
@@ -179,7 +212,7 @@ def parse_model(d: dict, ch: Any, verbose: bool = True) -> tuple[nn.Sequential, 
         for i, row in enumerate(rows):
             _check_name(i, row[2] if isinstance(row, (list, tuple)) and len(row) >= 3 else None)
         plugin_rows = {i: row for i, row in enumerate(rows) if _is_plugin_row(row)}
-        if not plugin_rows:
+        if not plugin_rows and BOX_CHANNELS_KEY not in d:
             return compat.STOCK_PARSE_MODEL(d, ch, verbose)
         return _build_with_plugins(d, ch, verbose, plugin_rows)
 
