@@ -269,6 +269,8 @@ def exported(
         return Path(json.loads(marker.read_text())["path"])
     if "split" in args:  # calibrated: the model's own training images when known
         args["data"] = data or "coco8.yaml"
+    if Path(model).is_file():  # a relative path would not resolve from the export's working directory
+        model = str(Path(model).resolve())
     with working_dir(target):
         path = Path(built(model, classes).export(format=runtime.export_format, imgsz=imgsz, batch=1, **args)).resolve()
     marker.write_text(json.dumps({"path": str(path)}))

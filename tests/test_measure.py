@@ -31,3 +31,17 @@ def test_installed_runtimes_are_the_runtimes_whose_package_imports(monkeypatch: 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "ncnn" else real(name))
     assert "ncnn" not in measure.installed_runtimes()
+
+
+@pytest.mark.slow
+def test_a_config_given_by_relative_path_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the export runs in its own working directory, where the user's relative path does not lead
+    import ultralytics
+
+    stock = Path(ultralytics.__file__).parent / "cfg" / "models" / "11" / "yolo11.yaml"
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "yolo11n-mine.yaml").write_text(stock.read_text())
+    monkeypatch.chdir(tmp_path)
+    onnx = measure.RUNTIMES["onnxruntime"]
+    path = measure.exported("configs/yolo11n-mine.yaml", onnx, 64, tmp_path / "exports")
+    assert path.is_file() and path.suffix == ".onnx" and path.is_relative_to(tmp_path / "exports")
