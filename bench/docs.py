@@ -21,7 +21,7 @@ import statistics
 from dataclasses import fields
 from pathlib import Path
 
-from . import ROOT, accuracy, deploy, int8, render, table, tradeoff, yolo_env
+from . import ROOT, accuracy, deploy, int8, make_configs, render, table, tradeoff, yolo_env
 
 DOCS = ROOT / "docs"
 BLOCK = re.compile(
@@ -39,6 +39,8 @@ MODEL_TABLE = {
     "every latency": "yolo26/latency/shipped80",  # one run of every shipped detector
     "runtimes": ("ncnn", "onnxruntime", "openvino", "mnn", "tflite"),
 }
+# The head study's timing run: reg_max and the box branch's width apart (bench/configs, python -m bench configs)
+HEAD_STUDY_LATENCY = "yolo26/latency/regmax"
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -157,14 +159,15 @@ def latency_ratio(figures: dict, model: str, runtime: str, threads: int) -> str:
     return f"{statistics.median(own['samples']) / statistics.median(base['samples']):.2f}"
 
 
-def accuracy_cell(rows: dict[str, dict], config: str) -> str:
-    """mAP50-95 mean [min-max] over seeds of ``config`` in one schedule's rows, or '-' where it was not trained."""
+def accuracy_cell(rows: dict[str, dict], config: str, metric: str = "mAP50-95") -> str:
+    """``metric`` mean [min-max] over seeds of ``config`` in one schedule's rows, or '-' where it was not measured
+    (not trained, or a head without the one-to-one branch that ``mAP50-95_one2one`` scores)."""
     r = rows.get(config)
-    if r is None:
+    if r is None or not r[metric]:
         return "-"
-    low, high = float(r["mAP50-95_min"]), float(r["mAP50-95_max"])
+    low, high = float(r[f"{metric}_min"]), float(r[f"{metric}_max"])
     seeds = f" [{low:.3f}-{high:.3f}]" if int(r["seeds"]) > 1 else " (1 seed)"
-    return f"{float(r['mAP50-95']):.3f}{seeds}"
+    return f"{float(r[metric]):.3f}{seeds}"
 
 
 def start_of(schedules: dict[str, dict[str, dict]], config: str) -> str:
@@ -265,6 +268,41 @@ def heads_table() -> str:
     return "\n".join(markdown_table(header, rows) + notes) + "\n"
 
 
+def box_head(config: str) -> tuple[int, int]:
+    """``reg_max`` and the box branch's width of a config's head (80 classes, its own scale), read from the model
+    Ultralytics builds: configs of the head study are found in bench/configs."""
+    from ultralytics.nn.tasks import DetectionModel
+
+    import ultralytics_shufflenet  # noqa: F401 - registers the plugin's layers and keys
+
+    study = make_configs.STUDY_DIR / config
+    head = DetectionModel(str(study) if study.is_file() else config, verbose=False).model[-1]
+    return head.reg_max, head.cv2[0][0].conv.out_channels
+
+
+def head_parts_table() -> str:
+    """The DFL apart from the box branch's width: every model of the head study's timing run with its reg_max and
+    branch width, its 10-epoch scores (one-to-many with NMS, and NMS-free) and its latency as a ratio to YOLO26n."""
+    rows = accuracy_rows()["10 epochs"]
+    figures, models = render.load(DOCS / HEAD_STUDY_LATENCY)
+    runtimes = measured_runtimes(figures)
+    header = ["model", "DFL bins (reg_max)", "box branch (channels)", "mAP50-95, 10 epochs", "NMS-free, 10 epochs"]
+    header += [f"{render.RUNTIME_NAMES.get(r, r)} 1 thr" for r in runtimes]
+    lines = []
+    for model in models:
+        name = Path(model).name  # the study's configs were timed by path and trained by name
+        reg_max, width = box_head(name)
+        cells = [f"`{name}`", "none (1)" if reg_max == 1 else str(reg_max), str(width)]
+        cells += [accuracy_cell(rows, name), accuracy_cell(rows, name, "mAP50-95_one2one")]
+        lines.append(cells + [latency_ratio(figures, model, r, 1) for r in runtimes])
+    notes = [
+        "",
+        f"- Latency: ratio to YOLO26n, from [{HEAD_STUDY_LATENCY}]({HEAD_STUDY_LATENCY}/benchmark.md).",
+        *score_sources({"10 epochs": rows}, [Path(m).name for m in models], ""),
+    ]
+    return "\n".join(markdown_table(header, lines) + notes) + "\n"
+
+
 def tradeoff_plot(path: Path) -> None:
     """mAP50-95 (mean over seeds, each schedule of the model table) against NCNN and ONNX Runtime latency as a ratio
     to YOLO26n at 1 thread: the picture that tells a user which detector to pick."""
@@ -343,6 +381,7 @@ CODE_SOURCES = {
     "models": lambda: model_table(MODEL_TABLE["latency"], "docs/"),
     "models-every": lambda: model_table(MODEL_TABLE["every latency"], ""),
     "heads": heads_table,
+    "head-parts": head_parts_table,
     "widths": widths_table,
     "imagenet-files": imagenet_files_table,
 }
