@@ -268,31 +268,32 @@ def heads_table() -> str:
     return "\n".join(markdown_table(header, rows) + notes) + "\n"
 
 
-def box_head(config: str) -> tuple[int, int]:
-    """``reg_max`` and the box branch's width of a config's head (80 classes, its own scale), read from the model
-    Ultralytics builds: configs of the head study are found in bench/configs."""
+def box_head(config: str) -> tuple[int, int, bool]:
+    """``reg_max``, the box branch's width and whether there is a one-to-one branch, of a config's head (80 classes,
+    its own scale), read from the model Ultralytics builds: configs of the head study are found in bench/configs."""
     from ultralytics.nn.tasks import DetectionModel
 
     import ultralytics_shufflenet  # noqa: F401 - registers the plugin's layers and keys
 
     study = make_configs.STUDY_DIR / config
     head = DetectionModel(str(study) if study.is_file() else config, verbose=False).model[-1]
-    return head.reg_max, head.cv2[0][0].conv.out_channels
+    return head.reg_max, head.cv2[0][0].conv.out_channels, getattr(head, "one2one_cv2", None) is not None
 
 
 def head_parts_table() -> str:
-    """The DFL apart from the box branch's width: every model of the head study's timing run with its reg_max and
-    branch width, its 10-epoch scores (one-to-many with NMS, and NMS-free) and its latency as a ratio to YOLO26n."""
+    """The DFL apart from the box branch's width and the one-to-one branch: every model of the head study's timing run
+    with its head, its 10-epoch scores (one-to-many with NMS, and NMS-free) and its latency as a ratio to YOLO26n."""
     rows = accuracy_rows()["10 epochs"]
     figures, models = render.load(DOCS / HEAD_STUDY_LATENCY)
     runtimes = measured_runtimes(figures)
-    header = ["model", "DFL bins (reg_max)", "box branch (channels)", "mAP50-95, 10 epochs", "NMS-free, 10 epochs"]
+    header = ["model", "DFL bins (reg_max)", "box branch (channels)", "one-to-one branch", "mAP50-95, 10 epochs"]
+    header += ["NMS-free, 10 epochs"]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} 1 thr" for r in runtimes]
     lines = []
     for model in models:
         name = Path(model).name  # the study's configs were timed by path and trained by name
-        reg_max, width = box_head(name)
-        cells = [f"`{name}`", "none (1)" if reg_max == 1 else str(reg_max), str(width)]
+        reg_max, width, one_to_one = box_head(name)
+        cells = [f"`{name}`", "none (1)" if reg_max == 1 else str(reg_max), str(width), "yes" if one_to_one else "no"]
         cells += [accuracy_cell(rows, name), accuracy_cell(rows, name, "mAP50-95_one2one")]
         lines.append(cells + [latency_ratio(figures, model, r, 1) for r in runtimes])
     notes = [

@@ -432,17 +432,21 @@ def render_torchvision() -> str:
 
 @dataclass(frozen=True)
 class HeadStudy:
-    """A shipped YOLO26 detector (n scale) with its head's ``reg_max`` or box-branch width changed, for the head study
-    of docs/accuracy.md: stock Detect ties the branch's width to reg_max, max(16, P3 / 4, 4 x reg_max)."""
+    """A shipped YOLO26 detector (n scale) with its head changed, for the head study of docs/accuracy.md: the DFL
+    (reg_max), the box branch's width (stock Detect ties it to reg_max: max(16, P3 / 4, 4 x reg_max)), or the
+    one-to-one branch and its end-to-end loss taken away."""
 
     variant: str  # suffix of the shipped variant, e.g. "-slim"
-    reg_max: int
+    reg_max: int = 1
     box_channels: int = 0  # 0: the stock width
+    end2end: bool = True
 
     @property
     def path(self) -> Path:
-        change = f"box{self.box_channels}" if self.box_channels else f"regmax{self.reg_max}"
-        return STUDY_DIR / f"yolo26n-shufflenetv2{self.variant}-{change}.yaml"
+        changes = [f"regmax{self.reg_max}"] if self.reg_max != 1 else []
+        changes += [f"box{self.box_channels}"] if self.box_channels else []
+        changes += [] if self.end2end else ["one2many"]
+        return STUDY_DIR / f"yolo26n-shufflenetv2{self.variant}-{'-'.join(changes)}.yaml"
 
 
 STUDY_DIR = Path(__file__).resolve().parent / "configs"
@@ -450,8 +454,9 @@ HEAD_STUDIES = (
     HeadStudy("-slim", 4),
     HeadStudy("-slim", 8),
     HeadStudy("-slim", 16),
-    HeadStudy("-slim", 1, box_channels=64),
-    HeadStudy("-wide", 1, box_channels=64),
+    HeadStudy("-slim", box_channels=64),
+    HeadStudy("-wide", box_channels=64),
+    HeadStudy("-wide", end2end=False),
 )
 
 
@@ -460,17 +465,24 @@ def render_study(study: HeadStudy) -> str:
     variant = next(v for v in VARIANTS if v.suffix == study.variant)
     p3 = variant.pan_width // 4  # the n scale's width multiple, 0.25
     stock_width = max(16, p3 // 4, 4 * study.reg_max)  # stock Detect's, as its docstring above says
-    if study.box_channels:
-        head = f"reg_max: {study.reg_max} # no DFL\nbox_channels: {study.box_channels} # the box branch's width "
-        head += f"(stock: max(16, P3 / 4, 4 x reg_max) = {stock_width} here)"
-        change = f"its box branch {study.box_channels} wide"
+    one_to_one, no_dfl = END_TO_END_KEYS["yolo26"]
+    changes = []
+    if study.reg_max != 1:
+        dfl = f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {stock_width} wide (stock)"
+        changes.append(f"reg_max {study.reg_max}")
     else:
-        head = f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {stock_width} wide (stock)"
-        change = f"reg_max {study.reg_max}"
+        dfl = no_dfl
+    if study.box_channels:
+        dfl += f"\nbox_channels: {study.box_channels} # the box branch's width "
+        dfl += f"(stock: max(16, P3 / 4, 4 x reg_max) = {stock_width} here)"
+        changes.append(f"its box branch {study.box_channels} wide")
+    if not study.end2end:
+        one_to_one = "end2end: False # the one-to-many branch alone, trained and validated with NMS as YOLO11's"
+        changes.append("no one-to-one branch")
     text = render_detector("yolo26", "detect", variant, {})
-    text = text.replace(END_TO_END_KEYS["yolo26"][1], head)
+    text = text.replace(END_TO_END_KEYS["yolo26"][0], one_to_one).replace(END_TO_END_KEYS["yolo26"][1], dfl)
     about = f"# For measurements only (the head study of docs/accuracy.md): the shipped {study.variant} config with "
-    about += f"{change}."
+    about += f"{', '.join(changes)}."
     return text.replace(GENERATED, f"{about}\n{GENERATED}")
 
 

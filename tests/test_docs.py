@@ -99,11 +99,13 @@ def test_the_head_parts_table_times_every_head_study_and_reads_each_head_from_it
     from bench import make_configs
 
     rows = [r.split(" | ") for r in docs.head_parts_table().split("\n\n")[0].splitlines()[2:]]
-    heads = {r[0].strip("| `"): (r[1], r[2]) for r in rows}
+    heads = {r[0].strip("| `"): (r[1], r[2], r[3]) for r in rows}
     for study in make_configs.HEAD_STUDIES:
+        dfl = "none (1)" if study.reg_max == 1 else str(study.reg_max)
         width = study.box_channels or max(16, 4 * study.reg_max)
-        assert heads[study.path.name] == ("none (1)" if study.reg_max == 1 else str(study.reg_max), str(width))
-    assert heads["yolo11n-shufflenetv2-wide.yaml"] == ("16", "64") and heads["yolo26n.yaml"] == ("none (1)", "16")
+        assert heads[study.path.name] == (dfl, str(width), "yes" if study.end2end else "no")
+    assert heads["yolo11n-shufflenetv2-wide.yaml"] == ("16", "64", "no")
+    assert heads["yolo26n.yaml"] == ("none (1)", "16", "yes")
 
 
 def test_stock_models_lead_the_model_tables_then_the_default_head() -> None:
