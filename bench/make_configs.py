@@ -456,6 +456,7 @@ HEAD_STUDIES = (
     HeadStudy("-slim", 16),
     HeadStudy("-slim", box_channels=64),
     HeadStudy("-wide", box_channels=64),
+    HeadStudy("-slim", end2end=False),
     HeadStudy("-wide", end2end=False),
 )
 

@@ -327,6 +327,27 @@ def test_box_channels_widens_every_box_branch_and_keeps_the_dfl(cfg: str, channe
         assert model.eval()(x)[0].shape == build(cfg).eval()(x)[0].shape
 
 
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        "yolo11n-seg-shufflenetv2-pan.yaml",
+        "yolo11n-pose-shufflenetv2-pan.yaml",
+        "yolo11n-obb-shufflenetv2-pan.yaml",
+        pytest.param("yolo26n-pose-shufflenetv2-slim.yaml", marks=yolo26_head),
+    ],
+)
+def test_box_channels_widens_the_box_branch_of_every_task_head(cfg: str, registered: None) -> None:
+    from ultralytics.nn.tasks import OBBModel, PoseModel, SegmentationModel
+
+    model_class = {"-seg-": SegmentationModel, "-pose-": PoseModel, "-obb-": OBBModel}
+    cls = next(c for infix, c in model_class.items() if infix in cfg)
+    torch.manual_seed(0)
+    head = cls(with_box_channels(cfg, 128), verbose=False).model[-1]
+    assert box_widths(head.cv2) == [128] * 6 and type(head).__module__.startswith("ultralytics.")
+    one_to_one = getattr(head, "one2one_cv2", None)
+    assert one_to_one is None or box_widths(one_to_one) == [128] * 6
+
+
 def test_box_channels_below_the_stock_width_changes_nothing(registered: None) -> None:
     cfg = "yolo11n-shufflenetv2-pan.yaml"  # reg_max 16: the branch is 4 x 16 = 64 wide already
     wider, stock = build(with_box_channels(cfg, 32)), build(cfg)
