@@ -273,11 +273,12 @@ def box_head(config: str) -> tuple[int, int, bool]:
     its own scale), read from the model Ultralytics builds: configs of the head study are found in bench/configs."""
     from ultralytics.nn.tasks import DetectionModel
 
-    import ultralytics_shufflenet  # noqa: F401 - registers the plugin's layers and keys
+    from ultralytics_shufflenet import compat  # registers the plugin's layers and keys
 
     study = make_configs.STUDY_DIR / config
     head = DetectionModel(str(study) if study.is_file() else config, verbose=False).model[-1]
-    return head.reg_max, head.cv2[0][0].conv.out_channels, getattr(head, "one2one_cv2", None) is not None
+    _, reg_max, one_to_one, _ = compat.detect_args(head)
+    return reg_max, compat.box_branch_channels(head), one_to_one
 
 
 def head_parts_table() -> str:

@@ -458,6 +458,7 @@ HEAD_STUDIES = (
     HeadStudy("-wide", box_channels=64),
     HeadStudy("-slim", end2end=False),
     HeadStudy("-wide", end2end=False),
+    HeadStudy("-wide", box_channels=64, end2end=False),
 )
 
 

@@ -371,15 +371,24 @@ def dfl_heads(model: nn.Module) -> list[nn.Module]:
 # reg_max sets both the DFL and the branch's width. With end2end, ``one2one_cv2`` is a deep copy of ``cv2``. Segment,
 # Pose, OBB and their YOLO26 forms inherit both. DetectionModel calls ``bias_init()`` after parse_model, so a branch
 # replaced inside the builder gets the stock bias initialisation, and a checkpoint pickles a stock Detect.
-def box_branch_channels(head: nn.Module) -> int:
-    return head.cv2[0][0].conv.out_channels
+def box_branch_channels(head: nn.Module) -> int | None:
+    """The width of ``head``'s box branch; None when it is no Detect-family head."""
+    from ultralytics.nn.modules import Detect
+
+    return head.cv2[0][0].conv.out_channels if isinstance(head, Detect) else None
+
+
+def detect_args(head: nn.Module) -> list:
+    """The arguments parse_model gave a Detect-family head: nc, reg_max, end2end, input widths."""
+    inputs = [branch[0].conv.in_channels for branch in head.cv2]
+    return [head.nc, head.reg_max, getattr(head, "one2one_cv2", None) is not None, inputs]
 
 
 def widen_box_branch(head: nn.Module, channels: int) -> None:
     """Rebuild the box branches of a Detect-family ``head`` at ``channels`` wide, the DFL left as it is."""
     from ultralytics.nn.modules import Conv
 
-    inputs = [branch[0].conv.in_channels for branch in head.cv2]
+    inputs = detect_args(head)[3]
     outputs = head.cv2[0][-1].out_channels  # 4 * reg_max
     head.cv2 = nn.ModuleList(
         nn.Sequential(Conv(c, channels, 3), Conv(channels, channels, 3), nn.Conv2d(channels, outputs, 1))

@@ -163,20 +163,18 @@ def _box_channels(d: dict) -> int | None:
 
 def _widen_box_branch(model: nn.Sequential, channels: int, rewritten: dict[str, str]) -> None:
     head = model[-1]
-    if not hasattr(head, "cv2") or not hasattr(head, "reg_max"):
+    width = compat.box_branch_channels(head)
+    if width is None:
         raise ValueError(
             f"'{BOX_CHANNELS_KEY}' sets the box branch of a Detect-family head (Detect, Segment, Pose, OBB); "
             f"the last layer here is {type(head).__name__}: remove the key"
         )
-    if channels <= compat.box_branch_channels(head):
+    if channels <= width:
         return  # as wide already: the stock formula's floor is higher
     compat.widen_box_branch(head, channels)
     head.np = sum(p.numel() for p in head.parameters())
-    ch = [branch[0].conv.in_channels for branch in head.cv2]
-    end2end = getattr(head, "one2one_cv2", None) is not None
-    rewritten[compat.summary_key(head.i, head.f)] = compat.summary_row(
-        head, 1, [head.nc, head.reg_max, end2end, ch, f"{BOX_CHANNELS_KEY}={channels}"]
-    )
+    args = [*compat.detect_args(head), f"{BOX_CHANNELS_KEY}={channels}"]
+    rewritten[compat.summary_key(head.i, head.f)] = compat.summary_row(head, 1, args)
 
 
 def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, list]) -> tuple[nn.Sequential, list]:
