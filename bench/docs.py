@@ -287,14 +287,15 @@ def head_parts_table() -> str:
     rows = accuracy_rows()["10 epochs"]
     figures, models = render.load(DOCS / HEAD_STUDY_LATENCY)
     runtimes = measured_runtimes(figures)
-    header = ["model", "DFL bins (reg_max)", "box branch (channels)", "one-to-one branch", "mAP50-95, 10 epochs"]
-    header += ["NMS-free, 10 epochs"]
+    header = ["model", "start", "DFL bins (reg_max)", "box branch (channels)", "one-to-one branch"]
+    header += ["mAP50-95, 10 epochs", "NMS-free, 10 epochs"]
     header += [f"{render.RUNTIME_NAMES.get(r, r)} 1 thr" for r in runtimes]
     lines = []
     for model in models:
         name = Path(model).name  # the study's configs were timed by path and trained by name
         reg_max, width, one_to_one = box_head(name)
-        cells = [f"`{name}`", "none (1)" if reg_max == 1 else str(reg_max), str(width), "yes" if one_to_one else "no"]
+        cells = [f"`{name}`", start_of({"10 epochs": rows}, name), "none (1)" if reg_max == 1 else str(reg_max)]
+        cells += [str(width), "yes" if one_to_one else "no"]
         cells += [accuracy_cell(rows, name), accuracy_cell(rows, name, "mAP50-95_one2one")]
         lines.append(cells + [latency_ratio(figures, model, r, 1) for r in runtimes])
     notes = [

@@ -442,6 +442,17 @@ class HeadStudy:
     end2end: bool = True
 
     @property
+    def stock_width(self) -> int:
+        """The box branch's width stock Detect gives the n model: max(16, P3 / 4, 4 x reg_max)."""
+        p3 = next(v for v in VARIANTS if v.suffix == self.variant).pan_width // 4  # n's width multiple, 0.25
+        return max(16, p3 // 4, 4 * self.reg_max)
+
+    @property
+    def box_width(self) -> int:
+        """The box branch's width the study's model gets: ``box_channels`` where it is wider than stock's."""
+        return max(self.box_channels, self.stock_width)
+
+    @property
     def path(self) -> Path:
         changes = [f"regmax{self.reg_max}"] if self.reg_max != 1 else []
         changes += [f"box{self.box_channels}"] if self.box_channels else []
@@ -465,24 +476,21 @@ HEAD_STUDIES = (
 def render_study(study: HeadStudy) -> str:
     """The shipped file's text with the head's keys changed (no summaries: the study measures them itself)."""
     variant = next(v for v in VARIANTS if v.suffix == study.variant)
-    p3 = variant.pan_width // 4  # the n scale's width multiple, 0.25
-    stock_width = max(16, p3 // 4, 4 * study.reg_max)  # stock Detect's, as its docstring above says
-    one_to_one, no_dfl = END_TO_END_KEYS["yolo26"]
-    changes = []
+    stock_end2end, stock_dfl = END_TO_END_KEYS["yolo26"]
+    end2end, dfl, changes = stock_end2end, stock_dfl, []
     if study.reg_max != 1:
-        dfl = f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {stock_width} wide (stock)"
+        dfl = (
+            f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {study.stock_width} wide (stock)"
+        )
         changes.append(f"reg_max {study.reg_max}")
-    else:
-        dfl = no_dfl
     if study.box_channels:
         dfl += f"\nbox_channels: {study.box_channels} # the box branch's width "
-        dfl += f"(stock: max(16, P3 / 4, 4 x reg_max) = {stock_width} here)"
+        dfl += f"(stock: max(16, P3 / 4, 4 x reg_max) = {study.stock_width} here)"
         changes.append(f"its box branch {study.box_channels} wide")
     if not study.end2end:
-        one_to_one = "end2end: False # the one-to-many branch alone, trained and validated with NMS as YOLO11's"
+        end2end = "end2end: False # the one-to-many branch alone, trained and validated with NMS as YOLO11's"
         changes.append("no one-to-one branch")
-    text = render_detector("yolo26", "detect", variant, {})
-    text = text.replace(END_TO_END_KEYS["yolo26"][0], one_to_one).replace(END_TO_END_KEYS["yolo26"][1], dfl)
+    text = render_detector("yolo26", "detect", variant, {}).replace(stock_end2end, end2end).replace(stock_dfl, dfl)
     about = f"# For measurements only (the head study of docs/accuracy.md): the shipped {study.variant} config with "
     about += f"{', '.join(changes)}."
     return text.replace(GENERATED, f"{about}\n{GENERATED}")

@@ -213,7 +213,7 @@ def test_head_study_configs_change_only_the_head_they_name(study: make_configs.H
     shipped = YOLO(f"yolo26n-shufflenetv2{study.variant}.yaml").model
     model = YOLO(str(study.path)).model
     head = model.model[-1]
-    width = study.box_channels or max(16, 4 * study.reg_max)
+    width = study.box_width
     one_to_one = getattr(head, "one2one_cv2", None)
     assert head.reg_max == study.reg_max and (one_to_one is not None) == study.end2end
     assert {branch[1].conv.out_channels for branch in (*head.cv2, *(one_to_one or []))} == {width}

@@ -99,10 +99,12 @@ def test_the_head_parts_table_times_every_head_study_and_reads_each_head_from_it
     from bench import make_configs
 
     rows = [r.split(" | ") for r in docs.head_parts_table().split("\n\n")[0].splitlines()[2:]]
-    heads = {r[0].strip("| `"): (r[1], r[2], r[3]) for r in rows}
+    heads = {r[0].strip("| `"): (r[2], r[3], r[4]) for r in rows}
+    starts = {r[0].strip("| `"): r[1] for r in rows}
+    assert starts["yolo26n.yaml"] == "scratch" and starts["yolo26n-shufflenetv2-slim.yaml"] == "ImageNet"
     for study in make_configs.HEAD_STUDIES:
         dfl = "none (1)" if study.reg_max == 1 else str(study.reg_max)
-        width = study.box_channels or max(16, 4 * study.reg_max)
+        width = study.box_width
         assert heads[study.path.name] == (dfl, str(width), "yes" if study.end2end else "no")
     assert heads["yolo11n-shufflenetv2-wide.yaml"] == ("16", "64", "no")
     assert heads["yolo26n.yaml"] == ("none (1)", "16", "yes")
