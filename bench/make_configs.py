@@ -16,7 +16,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import yolo_env
@@ -37,11 +37,6 @@ FAMILY_SCALES["yolov8"]["x"] = "1.00, 1.25, 512"
 FAMILY_SCALES["yolo11"]["x"] = "1.00, 1.50, 512"
 FAMILY_SCALES["yolo26"] = FAMILY_SCALES["yolo11"]
 FAMILY_NAMES = {"yolov8": "YOLOv8", "yolo11": "YOLO11", "yolo26": "YOLO26"}
-# What stock yolo26.yaml, -seg, -pose and -obb add at the top: the end-to-end head (a one-to-one branch beside the
-# one-to-many one, trained by the end-to-end loss) without DFL.
-END_TO_END_KEYS = {
-    "yolo26": ["end2end: True # one-to-one (NMS-free) branch beside the one-to-many one", "reg_max: 1 # no DFL"]
-}
 # The Ultralytics release that added what a family's config uses (YOLO26: 8.4.0; its semantic head: 8.4.52; its
 # depth head: 8.4.104). The plugin's builder reads it and names it when the installed release is older.
 FAMILY_SINCE = {"yolo26": "8.4.0"}
@@ -83,7 +78,45 @@ TASK_HEADS = {
     ),
     "depth": TaskHead({"yolo26": ("Depth", 1)}, "[256]", "depth estimation", since="8.4.104"),
 }
-END_TO_END_TASKS = ("detect", "segment", "pose", "obb")
+END_TO_END_TASKS = ("detect", "segment", "pose", "obb")  # the YOLO26 tasks whose heads have a one-to-one branch
+END_TO_END_FAMILIES = ("yolo26",)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the top-level keys of a YOLO26 detect, seg, pose or obb config choose in its stock head: the DFL
+    (reg_max), the box branch's width (the plugin's box_channels; stock Detect ties it to reg_max: max(16, P3 / 4,
+    4 x reg_max)), and the one-to-one branch with its end-to-end loss. The default is stock yolo26.yaml's head."""
+
+    reg_max: int = 1
+    box_channels: int = 0  # 0: the stock width
+    end2end: bool = True
+
+    def keys(self, stock_width: int) -> list[str]:
+        """The config's lines; ``stock_width``: the box branch's width stock Detect gives the n model."""
+        lines = [
+            "end2end: True # one-to-one (NMS-free) branch beside the one-to-many one"
+            if self.end2end
+            else "end2end: False # the one-to-many branch alone, trained and validated with NMS as YOLO11's"
+        ]
+        lines.append(
+            "reg_max: 1 # no DFL"
+            if self.reg_max == 1
+            else f"reg_max: {self.reg_max} # a DFL of {self.reg_max} bins; the box branch {stock_width} wide at n "
+            "(stock)"
+        )
+        if self.box_channels:
+            lines.append(
+                f"box_channels: {self.box_channels} # the box branch's width "
+                f"(stock: max(16, P3 / 4, 4 x reg_max) = {stock_width} at n)"
+            )
+        return lines
+
+    def changes(self) -> list[str]:
+        """What differs from stock YOLO26's head, in words."""
+        words = [f"reg_max {self.reg_max}"] if self.reg_max != 1 else []
+        words += [f"its box branch {self.box_channels} wide"] if self.box_channels else []
+        return words + ([] if self.end2end else ["no one-to-one branch"])
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,12 @@ class Variant:
     wide: bool = False  # backbone widths from widths.WIDE_SCALES (one published width up) instead of SCALES
     stage4: bool = True  # False: a stride-2 conv on stage 3 makes P5 (stage 4 is a fifth of the backbone's time)
     pan_width: int = 256  # the slim PAN's one width before the scale's width multiple (64 channels at n)
+    head: Head = Head()  # YOLO26 family only: the stock head unless a measured change earned its place
+
+    def box_width(self, reg_max: int = 1) -> int:
+        """The box branch's width stock Detect gives the n model on this neck: max(16, P3 / 4, 4 x reg_max)."""
+        p3 = {"pan": self.pan_width, "half": 128}.get(self.neck, 256) // 4  # n's width multiple, 0.25
+        return max(16, p3 // 4, 4 * reg_max)
 
 
 VARIANTS = (
@@ -341,7 +380,8 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
             f"# neck reads P5 from it exactly as it reads stock {FAMILY_NAMES[family]}'s layer 10.",
         ]
     lines += [GENERATED, "", "# Parameters", f"nc: {nc} # number of classes"]
-    lines += END_TO_END_KEYS[family] if family in END_TO_END_KEYS and task in END_TO_END_TASKS else []
+    if family in END_TO_END_FAMILIES and task in END_TO_END_TASKS:
+        lines += variant.head.keys(variant.box_width())
     lines += [head.extra.rstrip("\n")] if head.extra else []
     lines += since(family, task)
     lines += scale_lines(family, name, summaries)
@@ -432,67 +472,50 @@ def render_torchvision() -> str:
 
 @dataclass(frozen=True)
 class HeadStudy:
-    """A shipped YOLO26 detector (n scale) with its head changed, for the head study of docs/accuracy.md: the DFL
-    (reg_max), the box branch's width (stock Detect ties it to reg_max: max(16, P3 / 4, 4 x reg_max)), or the
-    one-to-one branch and its end-to-end loss taken away."""
+    """A shipped YOLO26 detector (n scale) with its head changed, for the head study of docs/accuracy.md: the DFL,
+    the box branch's width, or the one-to-one branch and its end-to-end loss taken away."""
 
     variant: str  # suffix of the shipped variant, e.g. "-slim"
-    reg_max: int = 1
-    box_channels: int = 0  # 0: the stock width
-    end2end: bool = True
+    head: Head
 
     @property
     def stock_width(self) -> int:
         """The box branch's width stock Detect gives the n model: max(16, P3 / 4, 4 x reg_max)."""
-        p3 = next(v for v in VARIANTS if v.suffix == self.variant).pan_width // 4  # n's width multiple, 0.25
-        return max(16, p3 // 4, 4 * self.reg_max)
+        return variant_of(f"yolo26n-shufflenetv2{self.variant}.yaml").box_width(self.head.reg_max)
 
     @property
     def box_width(self) -> int:
         """The box branch's width the study's model gets: ``box_channels`` where it is wider than stock's."""
-        return max(self.box_channels, self.stock_width)
+        return max(self.head.box_channels, self.stock_width)
 
     @property
     def path(self) -> Path:
-        changes = [f"regmax{self.reg_max}"] if self.reg_max != 1 else []
-        changes += [f"box{self.box_channels}"] if self.box_channels else []
-        changes += [] if self.end2end else ["one2many"]
+        head = self.head
+        changes = [f"regmax{head.reg_max}"] if head.reg_max != 1 else []
+        changes += [f"box{head.box_channels}"] if head.box_channels else []
+        changes += [] if head.end2end else ["one2many"]
         return STUDY_DIR / f"yolo26n-shufflenetv2{self.variant}-{'-'.join(changes)}.yaml"
 
 
 STUDY_DIR = Path(__file__).resolve().parent / "configs"
 HEAD_STUDIES = (
-    HeadStudy("-slim", 4),
-    HeadStudy("-slim", 8),
-    HeadStudy("-slim", 16),
-    HeadStudy("-slim", box_channels=64),
-    HeadStudy("-wide", box_channels=64),
-    HeadStudy("-slim", end2end=False),
-    HeadStudy("-wide", end2end=False),
-    HeadStudy("-wide", box_channels=64, end2end=False),
+    HeadStudy("-slim", Head(reg_max=4)),
+    HeadStudy("-slim", Head(reg_max=8)),
+    HeadStudy("-slim", Head(reg_max=16)),
+    HeadStudy("-slim", Head(box_channels=64)),
+    HeadStudy("-wide", Head(box_channels=64)),
+    HeadStudy("-slim", Head(end2end=False)),
+    HeadStudy("-wide", Head(end2end=False)),
+    HeadStudy("-wide", Head(box_channels=64, end2end=False)),
 )
 
 
 def render_study(study: HeadStudy) -> str:
     """The shipped file's text with the head's keys changed (no summaries: the study measures them itself)."""
-    variant = next(v for v in VARIANTS if v.suffix == study.variant)
-    stock_end2end, stock_dfl = END_TO_END_KEYS["yolo26"]
-    end2end, dfl, changes = stock_end2end, stock_dfl, []
-    if study.reg_max != 1:
-        dfl = (
-            f"reg_max: {study.reg_max} # a DFL of {study.reg_max} bins; the box branch {study.stock_width} wide (stock)"
-        )
-        changes.append(f"reg_max {study.reg_max}")
-    if study.box_channels:
-        dfl += f"\nbox_channels: {study.box_channels} # the box branch's width "
-        dfl += f"(stock: max(16, P3 / 4, 4 x reg_max) = {study.stock_width} here)"
-        changes.append(f"its box branch {study.box_channels} wide")
-    if not study.end2end:
-        end2end = "end2end: False # the one-to-many branch alone, trained and validated with NMS as YOLO11's"
-        changes.append("no one-to-one branch")
-    text = render_detector("yolo26", "detect", variant, {}).replace(stock_end2end, end2end).replace(stock_dfl, dfl)
+    variant = replace(variant_of(f"yolo26n-shufflenetv2{study.variant}.yaml"), head=study.head)
+    text = render_detector("yolo26", "detect", variant, {})
     about = f"# For measurements only (the head study of docs/accuracy.md): the shipped {study.variant} config with "
-    about += f"{', '.join(changes)}."
+    about += f"{', '.join(study.head.changes())}."
     return text.replace(GENERATED, f"{about}\n{GENERATED}")
 
 

@@ -215,7 +215,7 @@ def test_head_study_configs_change_only_the_head_they_name(study: make_configs.H
     head = model.model[-1]
     width = study.box_width
     one_to_one = getattr(head, "one2one_cv2", None)
-    assert head.reg_max == study.reg_max and (one_to_one is not None) == study.end2end
+    assert head.reg_max == study.head.reg_max and (one_to_one is not None) == study.head.end2end
     assert {branch[1].conv.out_channels for branch in (*head.cv2, *(one_to_one or []))} == {width}
     assert [type(m) for m in model.model[:-1]] == [type(m) for m in shipped.model[:-1]]
     a, b = model.model[:-1].state_dict(), shipped.model[:-1].state_dict()

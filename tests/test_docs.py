@@ -103,9 +103,9 @@ def test_the_head_parts_table_times_every_head_study_and_reads_each_head_from_it
     starts = {r[0].strip("| `"): r[1] for r in rows}
     assert starts["yolo26n.yaml"] == "scratch" and starts["yolo26n-shufflenetv2-slim.yaml"] == "ImageNet"
     for study in make_configs.HEAD_STUDIES:
-        dfl = "none (1)" if study.reg_max == 1 else str(study.reg_max)
+        dfl = "none (1)" if study.head.reg_max == 1 else str(study.head.reg_max)
         width = study.box_width
-        assert heads[study.path.name] == (dfl, str(width), "yes" if study.end2end else "no")
+        assert heads[study.path.name] == (dfl, str(width), "yes" if study.head.end2end else "no")
     assert heads["yolo11n-shufflenetv2-wide.yaml"] == ("16", "64", "no")
     assert heads["yolo26n.yaml"] == ("none (1)", "16", "yes")
 
