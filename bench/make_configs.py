@@ -112,6 +112,10 @@ class Head:
             )
         return lines
 
+    def box_width(self, stock_width: int) -> int:
+        """The box branch's width the model gets: ``box_channels`` where wider than stock Detect's."""
+        return max(self.box_channels, stock_width)
+
     def changes(self) -> list[str]:
         """What differs from stock YOLO26's head, in words."""
         words = [f"reg_max {self.reg_max}"] if self.reg_max != 1 else []
@@ -133,7 +137,7 @@ class Variant:
     pan_width: int = 256  # the slim PAN's one width before the scale's width multiple (64 channels at n)
     head: Head = Head()  # YOLO26 family only: the stock head unless a measured change earned its place
 
-    def box_width(self, reg_max: int = 1) -> int:
+    def stock_box_width(self, reg_max: int = 1) -> int:
         """The box branch's width stock Detect gives the n model on this neck: max(16, P3 / 4, 4 x reg_max)."""
         p3 = {"pan": self.pan_width, "half": 128}.get(self.neck, 256) // 4  # n's width multiple, 0.25
         return max(16, p3 // 4, 4 * reg_max)
@@ -206,6 +210,34 @@ VARIANTS = (
         stage4=False,
         pan_width=128,
     ),
+)
+# The head study's winners (docs/accuracy.md#the-head-study), shipped: a shipped YOLO26 variant with its head changed,
+# for the tasks whose YOLO26 head has a one-to-one branch. Suffix -> (the variant it changes, the head).
+HEAD_VARIANTS = {
+    "-wide-nms": ("-wide", Head(box_channels=64, end2end=False)),
+    "-slim-nms": ("-slim", Head(end2end=False)),
+}
+
+
+def head_variant(base: Variant, suffix: str, head: Head) -> Variant:
+    about = [
+        base.about,
+        "# Its YOLO26 head lacks the one-to-one branch (end2end: False): the one-to-many branch alone, trained by its",
+        "# own loss in full and deployed with NMS, as YOLO11's (the end-to-end loss weights that branch down to 0.1",
+        "# over training). More accurate after short fine-tunes from ImageNet (docs/accuracy.md#the-head-study); for",
+        f"# an NMS-free export, use the '{base.suffix}' config.",
+    ]
+    if head.box_channels:
+        about.append(
+            f"# Its box branch is {head.box_channels} channels wide (box_channels; stock: {base.stock_box_width()} at "
+            "n): more accuracy for some latency."
+        )
+    return replace(base, suffix=suffix, families=("yolo26",), about="\n".join(about), head=head)
+
+
+VARIANTS += tuple(
+    head_variant(next(v for v in VARIANTS if v.suffix == base), suffix, head)
+    for suffix, (base, head) in HEAD_VARIANTS.items()
 )
 
 
@@ -381,7 +413,7 @@ def render_detector(family: str, task: str, variant: Variant, summaries: dict[st
         ]
     lines += [GENERATED, "", "# Parameters", f"nc: {nc} # number of classes"]
     if family in END_TO_END_FAMILIES and task in END_TO_END_TASKS:
-        lines += variant.head.keys(variant.box_width())
+        lines += variant.head.keys(variant.stock_box_width())
     lines += [head.extra.rstrip("\n")] if head.extra else []
     lines += since(family, task)
     lines += scale_lines(family, name, summaries)
@@ -481,12 +513,12 @@ class HeadStudy:
     @property
     def stock_width(self) -> int:
         """The box branch's width stock Detect gives the n model: max(16, P3 / 4, 4 x reg_max)."""
-        return variant_of(f"yolo26n-shufflenetv2{self.variant}.yaml").box_width(self.head.reg_max)
+        return variant_of(f"yolo26n-shufflenetv2{self.variant}.yaml").stock_box_width(self.head.reg_max)
 
     @property
     def box_width(self) -> int:
         """The box branch's width the study's model gets: ``box_channels`` where it is wider than stock's."""
-        return max(self.head.box_channels, self.stock_width)
+        return self.head.box_width(self.stock_width)
 
     @property
     def path(self) -> Path:
@@ -510,6 +542,16 @@ HEAD_STUDIES = (
 )
 
 
+def measured_as(config: str) -> str:
+    """The file name the head study trained and timed a shipped head change's n detector under (the same network,
+    only its comments differ), e.g. yolo26n-shufflenetv2-slim-nms.yaml -> yolo26n-shufflenetv2-slim-one2many.yaml;
+    any other name as it is."""
+    for suffix, (base, head) in HEAD_VARIANTS.items():
+        if Path(config).name == f"yolo26n-shufflenetv2{suffix}.yaml":
+            return HeadStudy(base, head).path.name
+    return config
+
+
 def render_study(study: HeadStudy) -> str:
     """The shipped file's text with the head's keys changed (no summaries: the study measures them itself)."""
     variant = replace(variant_of(f"yolo26n-shufflenetv2{study.variant}.yaml"), head=study.head)
@@ -528,7 +570,7 @@ def configs() -> dict[str, Callable[[dict[str, str]], str]]:
     for variant in VARIANTS:
         for family in variant.families:
             for task, head in TASK_HEADS.items():
-                if family in head.families:
+                if family in head.families and (variant.head == Head() or task in END_TO_END_TASKS):
                     out[file_name(family, task, variant)] = lambda summaries, f=family, t=task, v=variant: (
                         render_detector(f, t, v, summaries)
                     )

@@ -23,8 +23,10 @@ VARIANT_ORDER = (
     "-lite",
     "-pan",
     "-wide",
+    "-wide-nms",
     "-fast",
     "-slim",
+    "-slim-nms",
 )  # file name endings, as the tables list them
 SUMMARY = re.compile(r"([\d,]+) parameters, [\d,]+ gradients, ([\d.]+) GFLOPs")
 FIELDS = ["task", "config", "scale", "params", "gflops"]

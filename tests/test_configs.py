@@ -51,6 +51,10 @@ def test_every_task_and_head_family_is_shipped() -> None:
         for infix in infixes:
             for suffix in suffixes:
                 assert f"{family}{infix}-shufflenetv2{suffix}.yaml" in config_names()
+    for infix in ("", "-seg", "-pose", "-obb"):  # the tasks whose YOLO26 head has a one-to-one branch to take away
+        for suffix in ("-slim-nms", "-wide-nms"):
+            assert f"yolo26{infix}-shufflenetv2{suffix}.yaml" in config_names()
+    assert not any(name.endswith("-nms.yaml") for name in config_names() if "-sem-" in name or "-depth-" in name)
     assert {"yolov8-cls-shufflenetv2.yaml", "yolo26-cls-shufflenetv2.yaml"} <= set(config_names())
 
 
@@ -60,7 +64,11 @@ def test_yolo26_configs_carry_the_stock_yolo26_top_level_keys() -> None:
     for name in BUILDABLE:
         if name.startswith("yolo26"):
             ours, stock = (yaml.safe_load(p.read_text()) for p in (CONFIG_DIR / name, stock_yaml(name)))
-            assert {k: ours.get(k) for k in ("end2end", "reg_max")} == {k: stock.get(k) for k in ("end2end", "reg_max")}
+            expected = {k: stock.get(k) for k in ("end2end", "reg_max")}
+            head = make_configs.variant_of(name).head
+            if head != make_configs.Head():  # a measured change of the head: its keys say so, the rest is stock
+                expected = {"end2end": head.end2end, "reg_max": head.reg_max}
+            assert {k: ours.get(k) for k in ("end2end", "reg_max")} == expected, name
             assert ours["min_ultralytics"] in ("8.4.0", "8.4.52", "8.4.104"), name
 
 
@@ -206,17 +214,44 @@ def test_the_torchvision_comparison_config_is_the_wide_n_model_from_stock_layers
     assert stock.eval()(x)[0].shape == ours.eval()(x)[0].shape == (1, 84, 84)
 
 
+def assert_only_the_head_differs(config: str, base: str, head: make_configs.Head, box_width: int) -> None:
+    """``config`` builds ``base``'s network layer for layer, and a head with ``head``'s DFL, one-to-one branch and a
+    box branch ``box_width`` wide."""
+    model, shipped = YOLO(config).model, YOLO(base).model
+    built = model.model[-1]
+    one_to_one = getattr(built, "one2one_cv2", None)
+    assert built.reg_max == head.reg_max and (one_to_one is not None) == head.end2end
+    assert {branch[1].conv.out_channels for branch in (*built.cv2, *(one_to_one or []))} == {box_width}
+    assert type(built) is type(shipped.model[-1])
+    assert [type(m) for m in model.model[:-1]] == [type(m) for m in shipped.model[:-1]]
+    a, b = model.model[:-1].state_dict(), shipped.model[:-1].state_dict()
+    assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}
+
+
 @pytest.mark.skipif(not builds_here("yolo26-shufflenetv2.yaml"), reason="the YOLO26 head came with Ultralytics 8.4.0")
 @pytest.mark.parametrize("study", make_configs.HEAD_STUDIES, ids=lambda study: study.path.stem)
 def test_head_study_configs_change_only_the_head_they_name(study: make_configs.HeadStudy) -> None:
     assert study.path.read_text() == make_configs.render_study(study), "run python -m bench configs"
-    shipped = YOLO(f"yolo26n-shufflenetv2{study.variant}.yaml").model
-    model = YOLO(str(study.path)).model
-    head = model.model[-1]
-    width = study.box_width
-    one_to_one = getattr(head, "one2one_cv2", None)
-    assert head.reg_max == study.head.reg_max and (one_to_one is not None) == study.head.end2end
-    assert {branch[1].conv.out_channels for branch in (*head.cv2, *(one_to_one or []))} == {width}
-    assert [type(m) for m in model.model[:-1]] == [type(m) for m in shipped.model[:-1]]
-    a, b = model.model[:-1].state_dict(), shipped.model[:-1].state_dict()
-    assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}
+    base = f"yolo26n-shufflenetv2{study.variant}.yaml"
+    assert_only_the_head_differs(str(study.path), base, study.head, study.box_width)
+
+
+@pytest.mark.parametrize("suffix", make_configs.HEAD_VARIANTS)
+def test_shipped_head_changes_are_the_networks_the_head_study_measured(suffix: str) -> None:
+    import yaml
+
+    shipped = yaml.safe_load((CONFIG_DIR / f"yolo26-shufflenetv2{suffix}.yaml").read_text())
+    study = make_configs.STUDY_DIR / make_configs.measured_as(f"yolo26n-shufflenetv2{suffix}.yaml")
+    assert study.is_file() and yaml.safe_load(study.read_text()) == shipped  # the docs show the study's scores
+
+
+HEAD_CHANGED = [name for name in DETECTORS if make_configs.variant_of(name).head != make_configs.Head()]
+
+
+@pytest.mark.parametrize("name", HEAD_CHANGED)
+def test_shipped_head_changes_keep_their_base_configs_network(name: str) -> None:
+    variant = make_configs.variant_of(name)
+    base, head = make_configs.HEAD_VARIANTS[variant.suffix]
+    config = with_scale(name, "n")
+    width = head.box_width(variant.stock_box_width(head.reg_max))
+    assert_only_the_head_differs(config, config.replace(variant.suffix, base), head, width)

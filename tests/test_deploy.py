@@ -1,7 +1,8 @@
 """Edge formats through the stock exporter, loaded back through Ultralytics' own loader, on real images.
 
-CI checks one model of every task in every FP32 edge format against PyTorch, and the recommended detector in every
-format (INT8 included) through ``yolo predict`` and ``yolo val`` as well (TFLite's detection export: only there); a
+CI checks one model of every task in every FP32 edge format against PyTorch, and one detector (the YOLO11-head
+``-wide``, whose DFL head has the most export rules) in every format (INT8 included) through ``yolo predict`` and
+``yolo val`` as well (TFLite's detection export: only there); a
 trained one keeps its accuracy in INT8. ``python -m bench deploy`` runs the same check for every shipped
 config (its last run is in the README).
 """
@@ -113,7 +114,7 @@ INT8_IMAGES = 64  # african-wildlife training photos the test's model learns, ca
 def test_int8_export_of_a_trained_detector_keeps_its_accuracy(
     datasets_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The recommended detector, trained from ImageNet until it detects (here: on a few photos, learnt by heart, as
+    """A detector, trained from ImageNet until it detects (here: on a few photos, learnt by heart, as
     CI cannot afford a real training), keeps its accuracy on them through ``export(int8=True)`` in OpenVINO and
     TFLite, calibrated on the same photos, with the plugin's INT8 rules in effect."""
     folder = yolo_env.writable_datasets(["african-wildlife"], datasets_dir) / "african-wildlife"

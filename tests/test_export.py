@@ -119,3 +119,13 @@ def test_nms_free_export_is_the_one_to_one_branch_as_for_stock_yolo26(
     assert exported[0].shape[1:2] == (300,)
     assert_same_detections(exported[0], reference[0])
     assert_matches(exported[1:], reference[1:])  # mask prototypes (segment)
+
+
+@pytest.mark.parametrize("config", ["yolo26n-shufflenetv2-slim-nms.yaml", "yolo26n-seg-shufflenetv2-wide-nms.yaml"])
+def test_a_head_without_the_one_to_one_branch_exports_for_nms_as_yolo11(config: str) -> None:
+    """The -nms configs have no NMS-free form: every ``nms=`` gives YOLO11n's outputs of the task, the one-to-many
+    boxes for external NMS, or (detection, ``nms=True``) NMS inside the graph."""
+    stock = config.split("-shufflenetv2")[0].replace("yolo26", "yolo11") + ".yaml"
+    choices = (False, None, True) if task_of(config) == "detect" else (False, None)
+    for nms in choices:
+        assert onnx_output_shapes(config, nms=nms) == onnx_output_shapes(stock, nms=nms), nms
