@@ -144,7 +144,13 @@ def accuracy_rows() -> dict[str, dict[str, dict]]:
             if (DOCS / f / "accuracy.csv").is_file()
             for r in read_csv(DOCS / f / "accuracy.csv")
         ]
-        schedules[label] = {Path(r["config"]).name: r for r in reversed(rows)}
+        by_name = {Path(r["config"]).name: r for r in reversed(rows)}
+        for suffix in make_configs.HEAD_VARIANTS:  # shipped head changes: scored under their head-study name
+            shipped = f"yolo26n-shufflenetv2{suffix}.yaml"
+            study = make_configs.measured_as(shipped)
+            if shipped not in by_name and study in by_name:
+                by_name[shipped] = {**by_name[study], "trained as": study}
+        schedules[label] = by_name
     return schedules
 
 
@@ -235,6 +241,12 @@ def score_sources(schedules: dict[str, dict[str, dict]], models: list[str], link
             if shown:
                 who = "" if folder == folders[0] else f" of {', '.join(shown)}"
                 lines.append(f"- mAP50-95, {label}{who}: [{folder}]({links}{folder}/accuracy.md).")
+    aliases = {c: r["trained as"] for rows in schedules.values() for c, r in rows.items() if r.get("trained as")}
+    lines += [
+        f"- `{c}` was trained as `bench/configs/{study}` of the head study: the same network, only comments differ."
+        for c, study in aliases.items()
+        if c in models
+    ]
     return lines
 
 

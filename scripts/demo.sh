@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, offline, on CPU: set up, start the recommended detector (yolo26n-shufflenetv2-slim) from ImageNet
+# The main job, offline, on CPU: set up, start the recommended detector (yolo26n-shufflenetv2-slim-nms) from ImageNet
 # weights, train it briefly on real photographs (african-wildlife) through the stock `yolo` CLI, and save a picture
 # of its predictions on validation photos it never saw. About 10 minutes after setup on 2 CPU cores.
 #   DATASETS_DIR=<folder>       holds african-wildlife/ (default ../shared/datasets)
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 datasets=$(cd "${DATASETS_DIR:-../shared/datasets}" && pwd)
 runs=$(mkdir -p "${RUNS_DIR:-runs}" && cd "${RUNS_DIR:-runs}" && pwd)
-model=yolo26n-shufflenetv2-slim.yaml
+model=yolo26n-shufflenetv2-slim-nms.yaml
 export YOLO_OFFLINE=True YOLO_AUTOINSTALL=False YOLO_CONFIG_DIR=${YOLO_CONFIG_DIR:-$runs/yolo-config}
 mkdir -p "$YOLO_CONFIG_DIR/Ultralytics" "$runs/demo-start"
 # Any TTF under Ultralytics' font name spares a download attempt on every train/val.

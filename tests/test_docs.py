@@ -110,6 +110,20 @@ def test_the_head_parts_table_times_every_head_study_and_reads_each_head_from_it
     assert heads["yolo26n.yaml"] == ("none (1)", "16", "yes")
 
 
+def test_a_shipped_head_change_shows_the_scores_the_head_study_measured_for_its_network() -> None:
+    from bench import make_configs
+
+    schedules = docs.accuracy_rows()
+    for suffix in make_configs.HEAD_VARIANTS:
+        shipped = f"yolo26n-shufflenetv2{suffix}.yaml"
+        study = make_configs.measured_as(shipped)
+        measured = [rows for rows in schedules.values() if study in rows]
+        assert measured, f"{study}: not in any accuracy table"
+        for rows in measured:
+            assert rows[shipped]["mAP50-95"] == rows[study]["mAP50-95"] and rows[shipped]["trained as"] == study
+        assert f"`{shipped}` was trained as `bench/configs/{study}`" in (ROOT / "README.md").read_text()
+
+
 def test_stock_models_lead_the_model_tables_then_the_default_head() -> None:
     run = ["yolov8n-shufflenetv2.yaml", "yolo26n.yaml", "yolo11n-shufflenetv2.yaml", "yolo26n-shufflenetv2.yaml"]
     assert docs.table_order(run) == [run[1], run[3], run[2], run[0]]
