@@ -145,9 +145,7 @@ def accuracy_rows() -> dict[str, dict[str, dict]]:
             for r in read_csv(DOCS / f / "accuracy.csv")
         ]
         by_name = {Path(r["config"]).name: r for r in reversed(rows)}
-        for suffix in make_configs.HEAD_VARIANTS:  # shipped head changes: scored under their head-study name
-            shipped = f"yolo26n-shufflenetv2{suffix}.yaml"
-            study = make_configs.measured_as(shipped)
+        for shipped, study in make_configs.measured_as().items():  # shipped head changes: scored as study configs
             if shipped not in by_name and study in by_name:
                 by_name[shipped] = {**by_name[study], "trained as": study}
         schedules[label] = by_name

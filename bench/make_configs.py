@@ -542,14 +542,13 @@ HEAD_STUDIES = (
 )
 
 
-def measured_as(config: str) -> str:
-    """The file name the head study trained and timed a shipped head change's n detector under (the same network,
-    only its comments differ), e.g. yolo26n-shufflenetv2-slim-nms.yaml -> yolo26n-shufflenetv2-slim-one2many.yaml;
-    any other name as it is."""
-    for suffix, (base, head) in HEAD_VARIANTS.items():
-        if Path(config).name == f"yolo26n-shufflenetv2{suffix}.yaml":
-            return HeadStudy(base, head).path.name
-    return config
+def measured_as() -> dict[str, str]:
+    """Each shipped head change's n detector -> the head-study config it was trained and timed as (the same network,
+    only its comments differ), e.g. yolo26n-shufflenetv2-slim-nms.yaml -> yolo26n-shufflenetv2-slim-one2many.yaml."""
+    return {
+        f"yolo26n-shufflenetv2{suffix}.yaml": HeadStudy(base, head).path.name
+        for suffix, (base, head) in HEAD_VARIANTS.items()
+    }
 
 
 def render_study(study: HeadStudy) -> str:

@@ -241,7 +241,7 @@ def test_shipped_head_changes_are_the_networks_the_head_study_measured(suffix: s
     import yaml
 
     shipped = yaml.safe_load((CONFIG_DIR / f"yolo26-shufflenetv2{suffix}.yaml").read_text())
-    study = make_configs.STUDY_DIR / make_configs.measured_as(f"yolo26n-shufflenetv2{suffix}.yaml")
+    study = make_configs.STUDY_DIR / make_configs.measured_as()[f"yolo26n-shufflenetv2{suffix}.yaml"]
     assert study.is_file() and yaml.safe_load(study.read_text()) == shipped  # the docs show the study's scores
 
 
@@ -253,5 +253,5 @@ def test_shipped_head_changes_keep_their_base_configs_network(name: str) -> None
     variant = make_configs.variant_of(name)
     base, head = make_configs.HEAD_VARIANTS[variant.suffix]
     config = with_scale(name, "n")
-    width = head.box_width(variant.stock_box_width(head.reg_max))
+    width = make_configs.HeadStudy(base, head).box_width  # the n models' box width, on every task's head
     assert_only_the_head_differs(config, config.replace(variant.suffix, base), head, width)

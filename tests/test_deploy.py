@@ -1,10 +1,9 @@
 """Edge formats through the stock exporter, loaded back through Ultralytics' own loader, on real images.
 
-CI checks one model of every task in every FP32 edge format against PyTorch, and one detector (the YOLO11-head
-``-wide``, whose DFL head has the most export rules) in every format (INT8 included) through ``yolo predict`` and
-``yolo val`` as well (TFLite's detection export: only there); a
-trained one keeps its accuracy in INT8. ``python -m bench deploy`` runs the same check for every shipped
-config (its last run is in the README).
+CI checks one model of every task in every FP32 edge format against PyTorch, and one detector
+(``yolo11n-shufflenetv2-wide``) in every format (INT8 included) through ``yolo predict`` and ``yolo val`` as well
+(TFLite's detection export: only there); a trained one keeps its accuracy in INT8. ``python -m bench deploy`` runs
+the same check for every shipped config (its last run is in the README).
 """
 
 from __future__ import annotations
