@@ -137,10 +137,10 @@ class Variant:
     pan_width: int = 256  # the slim PAN's one width before the scale's width multiple (64 channels at n)
     head: Head = Head()  # YOLO26 family only: the stock head unless a measured change earned its place
 
-    def stock_box_width(self, reg_max: int = 1) -> int:
-        """The box branch's width stock Detect gives the n model on this neck: max(16, P3 / 4, 4 x reg_max)."""
+    def stock_box_width(self) -> int:
+        """The box branch's width stock Detect gives the n model on this neck and head: max(16, P3 / 4, 4 x reg_max)."""
         p3 = {"pan": self.pan_width, "half": 128}.get(self.neck, 256) // 4  # n's width multiple, 0.25
-        return max(16, p3 // 4, 4 * reg_max)
+        return max(16, p3 // 4, 4 * self.head.reg_max)
 
 
 VARIANTS = (
@@ -513,7 +513,7 @@ class HeadStudy:
     @property
     def stock_width(self) -> int:
         """The box branch's width stock Detect gives the n model: max(16, P3 / 4, 4 x reg_max)."""
-        return variant_of(f"yolo26n-shufflenetv2{self.variant}.yaml").stock_box_width(self.head.reg_max)
+        return replace(variant_of(f"yolo26n-shufflenetv2{self.variant}.yaml"), head=self.head).stock_box_width()
 
     @property
     def box_width(self) -> int:

@@ -231,7 +231,9 @@ def assert_only_the_head_differs(config: str, base: str, head: make_configs.Head
 @pytest.mark.skipif(not builds_here("yolo26-shufflenetv2.yaml"), reason="the YOLO26 head came with Ultralytics 8.4.0")
 @pytest.mark.parametrize("study", make_configs.HEAD_STUDIES, ids=lambda study: study.path.stem)
 def test_head_study_configs_change_only_the_head_they_name(study: make_configs.HeadStudy) -> None:
-    assert study.path.read_text() == make_configs.render_study(study), "run python -m bench configs"
+    text = study.path.read_text()
+    assert text == make_configs.render_study(study), "run python -m bench configs"
+    assert {int(width) for width in re.findall(r"the box branch (\d+) wide at n", text)} <= {study.box_width}
     base = f"yolo26n-shufflenetv2{study.variant}.yaml"
     assert_only_the_head_differs(str(study.path), base, study.head, study.box_width)
 
