@@ -1,7 +1,7 @@
 """Where the faithful config's CPU time goes, and what the plugin's own implementation choices are worth.
 
 Three implementations of the same network (identical outputs, checked here), measured in one interleaved run next to
-stock YOLOv8n and YOLO11n:
+the stock nano detectors (YOLO26n, YOLO11n):
 - shipped: the stem's max-pool computed as the maximum of nine strided views in eager PyTorch inference, and each
   unit's concat + channel shuffle merged into one copy;
 - stock max-pool stem: ``nn.MaxPool2d`` in the stem, as in 0.1.0;
@@ -11,11 +11,14 @@ time of every top-level layer in eager PyTorch, measured without a profiler (who
 ops), so each layer's share can be trusted.
 
     python -m bench unit [--scale n] [--out runs/unit-experiment]
+
+Writes unit_experiment.csv (raw samples: every figure's rounds, every layer's median) and unit_experiment.md to --out.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -23,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import models, yolo_env
+from .render import write_csv
 
 VARIANTS = ("shipped", "stock max-pool stem", "concat+shuffle unit")
 
@@ -171,6 +175,21 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"- **{label}**: {total:.1f} ms; head (Detect) {head:.1f} ms = {100 * head / total:.0f}%. {cells}")
     markdown = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"model": k[0], "variant": k[1], "runtime": k[2], "imgsz": k[3], "threads": args.threads, "metric": "latency"}
+        | {"samples": json.dumps([round(t, 4) for t in figure.samples]), "error": figure.error}
+        for k, figure in results.items()
+    ]
+    for name, net in profiled.items():
+        model, variant = {"ours": (faithful, "shipped"), "before": (faithful, "stock max-pool stem")}.get(
+            name, (name, "stock")
+        )
+        rows += [
+            {"model": model, "variant": variant, "runtime": "PyTorch", "imgsz": size, "threads": args.threads}
+            | {"metric": f"layer {i} {type(layer).__name__}", "samples": json.dumps([round(t, 4)]), "error": ""}
+            for i, (layer, t) in enumerate(zip(net.model, times[name]))
+        ]
+    write_csv(args.out / "unit_experiment.csv", rows, list(rows[0]))
     (args.out / "unit_experiment.md").write_text(markdown)
     print(markdown)
     return 0

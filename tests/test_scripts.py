@@ -171,6 +171,12 @@ def test_unit_experiment_checks_the_variants_compute_the_same(tmp_path: Path, ho
     out = run_bench("unit", *args, cwd=tmp_path, env=home)
     assert "{'shipped': True, 'stock max-pool stem': True, 'concat+shuffle unit': True}" in out
     assert "head (Detect)" in out and (tmp_path / "unit_experiment.md").is_file()
+    with open(tmp_path / "unit_experiment.csv") as f:
+        rows = list(csv.DictReader(f))
+    latency = {(r["variant"], r["runtime"]) for r in rows if r["metric"] == "latency" and json.loads(r["samples"])}
+    assert ("concat+shuffle unit", "ONNX Runtime") in latency and ("shipped", "PyTorch") in latency
+    layers = [r["metric"] for r in rows if r["model"] == "yolo26n.yaml" and r["metric"].startswith("layer ")]
+    assert layers[0] == "layer 0 Conv" and layers[-1] == "layer 23 Detect"
 
 
 def test_make_configs_check_passes_on_the_shipped_files(tmp_path: Path, home: dict[str, str]) -> None:
