@@ -4,13 +4,15 @@ Each variant changes one thing in the stock INT8 call of its runtime, with the p
 (``ULTRALYTICS_SHUFFLENET_INT8_RULES=0``), so ``stock`` is what the quantizer does by itself:
 
 - openvino: NNCF's activation range estimator (a ``RangeEstimatorParametersSet`` name: ``HISTOGRAM`` is the shipped
-  rule) or ``full-bias-correction`` (``fast_bias_correction=False``);
+  rule), ``full-bias-correction`` (``fast_bias_correction=False``), or ``outputs`` (the Detect head's output convs
+  and the ops after them left in float, as TFLite's shipped rule does);
 - tflite: parts of the Detect head left in float: ``decoding`` (the ops after its output convs), ``outputs`` (those
   and the output convs: the shipped rule), ``head`` (all of it).
 
-Every export is validated through Ultralytics' loader on the val split, batch 1, like int8_accuracy.py.
+Variants joined by ``+`` apply together (``HISTOGRAM+outputs``). Every export is validated through Ultralytics'
+loader on the val split, batch 1, like int8_accuracy.py.
 
-    python -m bench int8-options <last.pt> --runtime openvino --variants stock HISTOGRAM MINMAX
+    python -m bench int8-options <last.pt> --runtime openvino --variants stock HISTOGRAM MINMAX HISTOGRAM+outputs
 
 Writes options.md and options.csv to --out.
 """
@@ -19,25 +21,40 @@ from __future__ import annotations
 
 import argparse
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from . import yolo_env
 from .render import write_csv
 
 VARIANTS = {
-    "openvino": ["stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE"],
+    "openvino": ["stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE", "outputs"],
     "tflite": ["stock", "decoding", "outputs", "head"],
 }
 
 
 @contextmanager
-def nncf_option(variant: str):
-    """During the block, Ultralytics' ``nncf.quantize`` call gets the variant's keyword."""
+def nncf_option(variant: str, head):
+    """During the block, Ultralytics' ``nncf.quantize`` call gets the variant's keyword (``outputs``: the ``head``'s
+    outputs in float); a variant of several joined by ``+`` gets them all."""
+    with ExitStack() as stack:
+        for option in variant.split("+"):
+            stack.enter_context(_nncf_single_option(option, head))
+        yield
+
+
+@contextmanager
+def _nncf_single_option(variant: str, head):
     import nncf
     from nncf.quantization.advanced_parameters import AdvancedQuantizationParameters
     from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
+    from ultralytics_shufflenet import compat
+
+    if variant == "outputs":
+        with compat.nncf_int8_kept_in_float(compat.openvino_detect_outputs(head)):
+            yield
+        return
     if variant == "stock":
         extra = {}
     elif variant == "full-bias-correction":
@@ -78,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/int8-options"))
     args = parser.parse_args(argv)
     variants = args.variants or VARIANTS[args.runtime]
-    unknown = [v for v in variants if v not in VARIANTS[args.runtime]]
+    unknown = [v for v in variants if any(part not in VARIANTS[args.runtime] for part in v.split("+"))]
     if unknown:
         parser.error(f"{unknown} are not {args.runtime} variants; choose from {VARIANTS[args.runtime]}")
     out = args.out.resolve()
@@ -101,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     fp32 = validate(str(fp32), data, args.imgsz)
     rows = []
     for variant in variants:
+        head = YOLO(weights).model.model[-1]
         if args.runtime == "openvino":
-            option = nncf_option(variant)
+            option = nncf_option(variant, head)
         else:
-            option = compat.litert_int8_kept_in_float(litert_float_part(variant, YOLO(weights).model.model[-1]))
+            parts = variant.split("+")
+            option = compat.litert_int8_kept_in_float([p for part in parts for p in litert_float_part(part, head)])
         with option:
             exported = YOLO(copied(weights, out / measure.slug(variant))).export(
                 format=args.runtime, int8=True, data=data, split="train", fraction=args.fraction, imgsz=args.imgsz

@@ -31,27 +31,12 @@ def kept_in_float(runtime: str, layers: list[int]):
         yield
         return
     alternatives = "|".join(map(str, layers))
-    if runtime == "openvino":
-        import nncf
-
-        stock = nncf.quantize
-        pattern = rf"__module\.model\.({alternatives})[./].*"
-
-        def quantize(*args, ignored_scope=None, **kwargs):
-            scope = ignored_scope or nncf.IgnoredScope()
-            merged = nncf.IgnoredScope(
-                names=list(scope.names), patterns=[*scope.patterns, pattern], types=list(scope.types), validate=False
-            )
-            return stock(*args, ignored_scope=merged, **kwargs)
-
-        nncf.quantize = quantize
-        try:
-            yield
-        finally:
-            nncf.quantize = stock
-        return
     from ultralytics_shufflenet import compat
 
+    if runtime == "openvino":
+        with compat.nncf_int8_kept_in_float([rf"__module\.model\.({alternatives})[./].*"]):
+            yield
+        return
     with compat.litert_int8_kept_in_float([rf".*DetectionModel_model/[^/;]+_({alternatives})[/;].*"]):
         yield
 

@@ -260,3 +260,35 @@ def test_the_float_patterns_pick_the_detect_outputs_by_their_litert_names() -> N
     patterns = compat.litert_detect_outputs(YOLO("yolo11n-shufflenetv2-wide.yaml").model.model[-1])
     for name, in_float in LITERT_NAMES.items():
         assert any(re.search(p, name) for p in patterns) is in_float, name
+
+
+# Node names as OpenVINO 2026.4 converts a yolo26n-shufflenetv2-slim(-nms) (head row 17)
+OPENVINO_NAMES = {
+    "__module.model.17.cv2.0.2/aten::_convolution/Convolution": True,  # a box branch's output conv
+    "__module.model.17.cv3.1.2/aten::_convolution/Add": True,  # a class branch's output conv (its bias)
+    "__module.model.17.one2one_cv3.2.2/aten::_convolution/Convolution": True,
+    "__module.model.17.dfl.conv/aten::_convolution/Convolution": True,
+    "__module.model.17/aten::sigmoid/Sigmoid": True,  # decoding, concats, sigmoid
+    "__module.model.17/aten::cat/Concat_2": True,
+    "__module.model.17.cv2.0.1.conv/aten::_convolution/Convolution": False,  # the branches' inner convs stay INT8
+    "__module.model.17.cv3.0.0.0.conv/aten::_convolution/GroupConvolution": False,
+    "__module.model.16.cv2.conv/aten::_convolution/Convolution": False,
+    "__module.model.1.0.branch2.2.conv/aten::_convolution/Convolution": False,
+}
+
+
+def test_the_float_patterns_pick_the_detect_outputs_by_their_openvino_names() -> None:
+    patterns = compat.openvino_detect_outputs(YOLO("yolo26n-shufflenetv2-slim.yaml").model.model[-1])
+    for name, in_float in OPENVINO_NAMES.items():
+        assert any(re.match(p, name) for p in patterns) is in_float, name  # NNCF matches from the start
+
+
+def test_nncf_keeps_the_given_nodes_in_float_besides_the_callers_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    nncf = pytest.importorskip("nncf")
+    calls = []
+    monkeypatch.setattr(nncf, "quantize", lambda *args, **kwargs: calls.append(kwargs["ignored_scope"]))
+    with compat.nncf_int8_kept_in_float(["^a/"]):
+        nncf.quantize(model=None, ignored_scope=nncf.IgnoredScope(names=["n"], patterns=["^b/"], types=["Sigmoid"]))
+        nncf.quantize(model=None)
+    assert (calls[0].names, calls[0].patterns, calls[0].types) == (["n"], ["^b/", "^a/"], ["Sigmoid"])
+    assert calls[1].patterns == ["^a/"]

@@ -227,13 +227,20 @@ def test_int8_sensitivity_keeps_the_named_part_in_float(
 def test_int8_options_measure_each_variant_with_the_plugin_rules_off(
     tmp_path: Path, home: dict[str, str], datasets_dir: Path
 ) -> None:
+    from bench import measure
+
     weights = random_checkpoint("yolo11n-shufflenetv2-fast.yaml", tmp_path)
     out = tmp_path / "options"
     args = [str(weights), "--data", "coco8.yaml", "--datasets", str(datasets_dir), "--imgsz", "64", "--fraction", "1"]
-    args += ["--runtime", "openvino", "--variants", "stock", "MINMAX", "--out", str(out)]
+    args += ["--runtime", "openvino", "--variants", "stock", "MINMAX", "MINMAX+outputs", "--out", str(out)]
     run_bench("int8-options", *args, cwd=tmp_path, env=home)
     report = (out / "options.md").read_text()
-    assert "| stock |" in report and "| MINMAX |" in report
+    assert "| stock |" in report and "| MINMAX |" in report and "| MINMAX+outputs |" in report
     # the variants reached NNCF: other ranges, other FakeQuantize limits in the IR (the rules off: stock is NNCF's own)
     ir = {v: b"".join(f.read_bytes() for f in sorted((out / v).rglob("*.bin"))) for v in ("stock", "MINMAX")}
     assert ir["stock"] and ir["stock"] != ir["MINMAX"]
+    quantized = {
+        v: sum(xml.read_text().count('type="FakeQuantize"') for xml in (out / measure.slug(v)).rglob("*.xml"))
+        for v in ("MINMAX", "MINMAX+outputs")
+    }
+    assert 0 < quantized["MINMAX+outputs"] < quantized["MINMAX"]  # both options applied: the outputs stayed float

@@ -289,6 +289,40 @@ def nncf_histogram_ranges() -> Iterator[None]:
         nncf.quantize = stock
 
 
+@contextmanager
+def nncf_int8_kept_in_float(patterns: list[str]) -> Iterator[None]:
+    """During the block, NNCF's INT8 call also leaves the OpenVINO nodes matching ``patterns`` (regular expressions on
+    node names, ``__module.model.17.cv2.0.2/aten::_convolution/Convolution``: the module path, then the op) in float;
+    without NNCF installed, nothing changes."""
+    try:
+        import nncf
+    except ImportError:
+        yield
+        return
+    stock = nncf.quantize
+
+    def quantize(*args: Any, ignored_scope: Any = None, **kwargs: Any) -> Any:
+        scope = ignored_scope or nncf.IgnoredScope()
+        merged = nncf.IgnoredScope(
+            names=list(scope.names), patterns=[*scope.patterns, *patterns], types=list(scope.types), validate=False
+        )
+        return stock(*args, ignored_scope=merged, **kwargs)
+
+    nncf.quantize = quantize
+    try:
+        yield
+    finally:
+        nncf.quantize = stock
+
+
+def openvino_detect_outputs(head: nn.Module) -> list[str]:
+    """OpenVINO node-name patterns of a Detect head's last conv in every box and class branch (one-to-one branches
+    too), and of every op after them (concats, DFL, box decoding, sigmoid): the part LiteRT's rule keeps in float."""
+    name = rf"__module\.model\.{head.i}"
+    last = "|".join(sorted({str(len(branch[0]) - 1) for branch in (head.cv2, head.cv3)}))
+    return [rf"^{name}/", rf"^{name}\.((one2one_)?cv[23]\.\d+\.({last})|dfl)[./]"]
+
+
 # --- LiteRT's INT8 recipe ------------------------------------------------------------------------------------------
 # ultralytics/engine/exporter.py: ``Exporter.args.format`` is the format asked for ("tflite" is exported as "litert").
 # ultralytics/utils/export/litert.py (8.4 releases; 8.3 converts TFLite through onnx2tf and never gets here):
