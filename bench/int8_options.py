@@ -4,8 +4,9 @@ Each variant changes one thing in the stock INT8 call of its runtime, with the p
 (``ULTRALYTICS_SHUFFLENET_INT8_RULES=0``), so ``stock`` is what the quantizer does by itself:
 
 - openvino: NNCF's activation range estimator (a ``RangeEstimatorParametersSet`` name: ``HISTOGRAM`` is the shipped
-  rule), ``full-bias-correction`` (``fast_bias_correction=False``), or ``outputs`` (the Detect head's output convs
-  and the ops after them left in float, as TFLite's shipped rule does);
+  rule), ``full-bias-correction`` (``fast_bias_correction=False``), or a part of the Detect head left in float:
+  ``outputs`` (its output convs and the ops after them, as TFLite's shipped rule does), ``box-branch`` or
+  ``class-branch``;
 - tflite: parts of the Detect head left in float: ``decoding`` (the ops after its output convs), ``outputs`` (those
   and the output convs: the shipped rule), ``head`` (all of it).
 
@@ -28,15 +29,18 @@ from . import yolo_env
 from .render import write_csv
 
 VARIANTS = {
-    "openvino": ["stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE", "outputs"],
+    "openvino": [
+        *("stock", "full-bias-correction", "HISTOGRAM", "MINMAX", "MEAN_MINMAX", "MEAN_QUANTILE"),
+        *("outputs", "box-branch", "class-branch"),
+    ],
     "tflite": ["stock", "decoding", "outputs", "head"],
 }
 
 
 @contextmanager
 def nncf_option(variant: str, head):
-    """During the block, Ultralytics' ``nncf.quantize`` call gets the variant's keyword (``outputs``: the ``head``'s
-    outputs in float); a variant of several joined by ``+`` gets them all."""
+    """During the block, Ultralytics' ``nncf.quantize`` call gets the variant's keyword (or leaves the variant's part
+    of ``head`` in float); a variant of several joined by ``+`` gets them all."""
     with ExitStack() as stack:
         for option in variant.split("+"):
             stack.enter_context(_nncf_single_option(option, head))
@@ -51,8 +55,9 @@ def _nncf_single_option(variant: str, head):
 
     from ultralytics_shufflenet import compat
 
-    if variant == "outputs":
-        with compat.nncf_int8_kept_in_float(compat.openvino_detect_outputs(head)):
+    parts = compat.openvino_detect_parts(head)
+    if variant in parts:
+        with compat.nncf_int8_kept_in_float(parts[variant]):
             yield
         return
     if variant == "stock":

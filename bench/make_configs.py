@@ -102,8 +102,8 @@ class Head:
         lines.append(
             "reg_max: 1 # no DFL"
             if self.reg_max == 1
-            else f"reg_max: {self.reg_max} # a DFL of {self.reg_max} bins; the box branch {stock_width} wide at n "
-            "(stock)"
+            else f"reg_max: {self.reg_max} # a DFL of {self.reg_max} bins"
+            + ("" if self.box_channels else f"; the box branch {stock_width} wide at n (stock)")
         )
         if self.box_channels:
             lines.append(
@@ -113,8 +113,8 @@ class Head:
         return lines
 
     def box_width(self, stock_width: int) -> int:
-        """The box branch's width the model gets: ``box_channels`` where wider than stock Detect's."""
-        return max(self.box_channels, stock_width)
+        """The box branch's width the model gets: ``box_channels`` where set, else stock Detect's."""
+        return self.box_channels or stock_width
 
     def changes(self) -> list[str]:
         """What differs from stock YOLO26's head, in words."""
@@ -517,7 +517,7 @@ class HeadStudy:
 
     @property
     def box_width(self) -> int:
-        """The box branch's width the study's model gets: ``box_channels`` where it is wider than stock's."""
+        """The box branch's width the study's model gets: ``box_channels`` where set, else stock's."""
         return self.head.box_width(self.stock_width)
 
     @property
@@ -535,6 +535,7 @@ HEAD_STUDIES = (
     HeadStudy("-slim", Head(reg_max=8)),
     HeadStudy("-slim", Head(reg_max=16)),
     HeadStudy("-slim", Head(reg_max=8, end2end=False)),
+    HeadStudy("-slim", Head(reg_max=8, box_channels=16, end2end=False)),
     HeadStudy("-slim", Head(box_channels=64)),
     HeadStudy("-wide", Head(box_channels=64)),
     HeadStudy("-slim", Head(end2end=False)),

@@ -263,6 +263,7 @@ def test_the_float_patterns_pick_the_detect_outputs_by_their_litert_names() -> N
 
 
 # Node names as OpenVINO 2026.4 converts a yolo26n-shufflenetv2-slim(-nms) (head row 17)
+OPENVINO_CLASS_CONV = "__module.model.17.cv3.0.0.0.conv/aten::_convolution/GroupConvolution"
 OPENVINO_NAMES = {
     "__module.model.17.cv2.0.2/aten::_convolution/Convolution": True,  # a box branch's output conv
     "__module.model.17.cv3.1.2/aten::_convolution/Add": True,  # a class branch's output conv (its bias)
@@ -271,16 +272,19 @@ OPENVINO_NAMES = {
     "__module.model.17/aten::sigmoid/Sigmoid": True,  # decoding, concats, sigmoid
     "__module.model.17/aten::cat/Concat_2": True,
     "__module.model.17.cv2.0.1.conv/aten::_convolution/Convolution": False,  # the branches' inner convs stay INT8
-    "__module.model.17.cv3.0.0.0.conv/aten::_convolution/GroupConvolution": False,
+    OPENVINO_CLASS_CONV: False,
     "__module.model.16.cv2.conv/aten::_convolution/Convolution": False,
     "__module.model.1.0.branch2.2.conv/aten::_convolution/Convolution": False,
 }
 
 
 def test_the_float_patterns_pick_the_detect_outputs_by_their_openvino_names() -> None:
-    patterns = compat.openvino_detect_outputs(YOLO("yolo26n-shufflenetv2-slim.yaml").model.model[-1])
+    parts = compat.openvino_detect_parts(YOLO("yolo26n-shufflenetv2-slim.yaml").model.model[-1])
     for name, in_float in OPENVINO_NAMES.items():
-        assert any(re.match(p, name) for p in patterns) is in_float, name  # NNCF matches from the start
+        assert any(re.match(p, name) for p in parts["outputs"]) is in_float, name  # NNCF matches from the start
+    box, cls = "__module.model.17.cv2.0.1.conv/aten::_convolution/Convolution", OPENVINO_CLASS_CONV
+    assert re.match(parts["box-branch"][0], box) and not re.match(parts["box-branch"][0], cls)
+    assert re.match(parts["class-branch"][0], cls) and not re.match(parts["class-branch"][0], box)
 
 
 def test_nncf_keeps_the_given_nodes_in_float_besides_the_callers_scope(monkeypatch: pytest.MonkeyPatch) -> None:

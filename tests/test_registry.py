@@ -348,12 +348,19 @@ def test_box_channels_widens_the_box_branch_of_every_task_head(cfg: str, registe
     assert one_to_one is None or box_widths(one_to_one) == [128] * 6
 
 
-def test_box_channels_below_the_stock_width_changes_nothing(registered: None) -> None:
+def test_box_channels_at_the_stock_width_changes_nothing(registered: None) -> None:
     cfg = "yolo11n-shufflenetv2-pan.yaml"  # reg_max 16: the branch is 4 x 16 = 64 wide already
-    wider, stock = build(with_box_channels(cfg, 32)), build(cfg)
-    assert box_widths(wider.model[-1].cv2) == box_widths(stock.model[-1].cv2) == [64] * 6
-    a, b = wider.state_dict(), stock.state_dict()
+    same, stock = build(with_box_channels(cfg, 64)), build(cfg)
+    assert box_widths(same.model[-1].cv2) == box_widths(stock.model[-1].cv2) == [64] * 6
+    a, b = same.state_dict(), stock.state_dict()
     assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_box_channels_below_the_stock_width_narrows_the_branch_and_keeps_the_dfl(registered: None) -> None:
+    cfg = "yolo11n-shufflenetv2-pan.yaml"  # reg_max 16: stock's floor is 4 x 16 = 64 channels
+    head = build(with_box_channels(cfg, 16)).model[-1]
+    assert box_widths(head.cv2) == [16] * 6 and [b[-1].out_channels for b in head.cv2] == [64] * 3
+    assert head.reg_max == 16
 
 
 @pytest.mark.parametrize("cfg, channels", BOX_CONFIGS[::2])

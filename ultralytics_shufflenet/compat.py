@@ -315,12 +315,17 @@ def nncf_int8_kept_in_float(patterns: list[str]) -> Iterator[None]:
         nncf.quantize = stock
 
 
-def openvino_detect_outputs(head: nn.Module) -> list[str]:
-    """OpenVINO node-name patterns of a Detect head's last conv in every box and class branch (one-to-one branches
-    too), and of every op after them (concats, DFL, box decoding, sigmoid): the part LiteRT's rule keeps in float."""
+def openvino_detect_parts(head: nn.Module) -> dict[str, list[str]]:
+    """OpenVINO node-name patterns of parts of a Detect head (one-to-one branches included): ``outputs``, the last
+    conv of every box and class branch and every op after them (concats, DFL, box decoding, sigmoid: the part
+    LiteRT's rule keeps in float); ``box-branch`` and ``class-branch``, all convs of those branches."""
     name = rf"__module\.model\.{head.i}"
     last = "|".join(sorted({str(len(branch[0]) - 1) for branch in (head.cv2, head.cv3)}))
-    return [rf"^{name}/", rf"^{name}\.((one2one_)?cv[23]\.\d+\.({last})|dfl)[./]"]
+    return {
+        "outputs": [rf"^{name}/", rf"^{name}\.((one2one_)?cv[23]\.\d+\.({last})|dfl)[./]"],
+        "box-branch": [rf"^{name}\.(one2one_)?cv2\."],
+        "class-branch": [rf"^{name}\.(one2one_)?cv3\."],
+    }
 
 
 # --- LiteRT's INT8 recipe ------------------------------------------------------------------------------------------
@@ -418,7 +423,7 @@ def detect_args(head: nn.Module) -> list:
     return [head.nc, head.reg_max, getattr(head, "one2one_cv2", None) is not None, inputs]
 
 
-def widen_box_branch(head: nn.Module, channels: int) -> None:
+def rebuild_box_branch(head: nn.Module, channels: int) -> None:
     """Rebuild the box branches of a Detect-family ``head`` at ``channels`` wide, the DFL left as it is."""
     from ultralytics.nn.modules import Conv
 

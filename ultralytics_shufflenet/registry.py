@@ -5,8 +5,8 @@ stock builder, untouched. In a YAML with plugin layers, each plugin row is hande
 *stand-in* row with the same channel semantics, so the stock code does all bookkeeping (``from`` indices, depth gain,
 width scaling, ``max_channels``, the save list). The stand-in reveals the resolved input and output widths; the real
 layer is then built with them and swapped in, and its summary row is rewritten to show the real module and arguments.
-A top-level ``box_channels: C`` rebuilds the head's box branch at least C wide after the stock build (stock
-``Detect`` ties that width to ``reg_max``), so the DFL and the width can be measured apart. The exporter is
+A top-level ``box_channels: C`` rebuilds the head's box branch C wide after the stock build (stock ``Detect`` ties
+that width to ``reg_max``), so the DFL and the width can be measured apart. The exporter is
 wrapped too, so that it traces plugin models in their export form (``export``). How each step reaches
 into Ultralytics is in ``compat``.
 """
@@ -154,14 +154,14 @@ def _build_real(i: int, name: str, stand_in: nn.Module, extra: list) -> tuple[nn
 
 
 def _box_channels(d: dict) -> int | None:
-    """The YAML's ``box_channels``: the width the head's box branch gets at least, whatever its ``reg_max``."""
+    """The YAML's ``box_channels``: the width the head's box branch gets, whatever its ``reg_max``."""
     value = d.get(BOX_CHANNELS_KEY)
     if value is not None and (not is_int(value) or value < 1):
         raise ValueError(f"'{BOX_CHANNELS_KEY}: {value!r}': the box branch's width must be an integer >= 1, e.g. 64")
     return value
 
 
-def _widen_box_branch(model: nn.Sequential, channels: int, rewritten: dict[str, str]) -> None:
+def _set_box_branch_width(model: nn.Sequential, channels: int, rewritten: dict[str, str]) -> None:
     head = model[-1]
     width = compat.box_branch_channels(head)
     if width is None:
@@ -169,9 +169,9 @@ def _widen_box_branch(model: nn.Sequential, channels: int, rewritten: dict[str, 
             f"'{BOX_CHANNELS_KEY}' sets the box branch of a Detect-family head (Detect, Segment, Pose, OBB); "
             f"the last layer here is {type(head).__name__}: remove the key"
         )
-    if channels <= width:
-        return  # as wide already: the stock formula's floor is higher
-    compat.widen_box_branch(head, channels)
+    if channels == width:
+        return  # the stock width: the stock build, untouched
+    compat.rebuild_box_branch(head, channels)
     head.np = sum(p.numel() for p in head.parameters())
     args = [*compat.detect_args(head), f"{BOX_CHANNELS_KEY}={channels}"]
     rewritten[compat.summary_key(head.i, head.f)] = compat.summary_row(head, 1, args)
@@ -197,7 +197,7 @@ def _build_with_plugins(d: dict, ch: Any, verbose: bool, plugin_rows: dict[int, 
             model[i], args = _build_real(i, row[2], model[i], extras[i])
             rewritten[compat.summary_key(i, model[i].f)] = compat.summary_row(model[i], n, args)
         if box_channels is not None:
-            _widen_box_branch(model, box_channels, rewritten)
+            _set_box_branch_width(model, box_channels, rewritten)
     return model, save
 
 
