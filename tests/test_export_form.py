@@ -162,6 +162,9 @@ def test_the_exporter_is_wrapped_while_registered_and_restored_after() -> None:
     assert Exporter.__call__.__wrapped__ is compat.STOCK_EXPORT
 
 
+YOLO26 = pytest.mark.skipif(compat.older_than("8.4.0"), reason="the YOLO26 head came with Ultralytics 8.4.0")
+
+
 def exporter(fmt: str, **overrides: object) -> Exporter:
     return Exporter(overrides={"format": fmt, **overrides})
 
@@ -199,6 +202,36 @@ def test_int8_rules_change_nncf_ranges_of_plugin_models_only(config: str, overri
     with export.int8_rules(YOLO(config).model, exporter("openvino", **overrides)):
         assert (nncf.quantize is not stock) is changed
     assert nncf.quantize is stock
+
+
+@pytest.mark.parametrize(
+    ("config", "box_branch_in_float"),
+    [
+        pytest.param("yolo26n-shufflenetv2-slim-nms.yaml", True, marks=YOLO26),  # no DFL
+        pytest.param("yolo26n-shufflenetv2-slim.yaml", True, marks=YOLO26),  # its one-to-one box branch too
+        pytest.param("yolo26n-shufflenetv2-wide-nms.yaml", False, marks=YOLO26),  # 64 wide: float costs time
+        ("yolo11n-shufflenetv2-fast.yaml", False),  # a DFL: NNCF's own choice
+        ("yolo11n.yaml", False),  # stock
+    ],
+)
+def test_openvino_int8_keeps_the_box_branch_of_detectors_without_a_dfl_in_float(
+    config: str, box_branch_in_float: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nncf = pytest.importorskip("nncf")
+    calls = []
+    monkeypatch.setattr(nncf, "quantize", lambda *args, **kwargs: calls.append(kwargs.get("ignored_scope")))
+    model = YOLO(config).model
+    with export.int8_rules(model, exporter("openvino", int8=True)):
+        nncf.quantize(model=None, ignored_scope=nncf.IgnoredScope(types=["Sigmoid"]))  # as Ultralytics calls it
+    patterns = calls[0].patterns
+    assert calls[0].types == ["Sigmoid"] and bool(patterns) is box_branch_in_float
+    head = model.model[-1]
+    expected = {"cv2": box_branch_in_float, "cv3": False}  # the box branch, not the class branch
+    if getattr(head, "one2one_cv2", None) is not None:
+        expected |= {"one2one_cv2": box_branch_in_float, "one2one_cv3": False}
+    for branch, in_float in expected.items():
+        node = f"__module.model.{head.i}.{branch}.0.0.conv/aten::_convolution/Convolution"
+        assert any(re.match(p, node) for p in patterns) is in_float, node
 
 
 def test_int8_rules_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 conditioned for their INT8 quantizers. Only the copy the exporter traces takes this form: the model, its state dict
 (so ImageNet weights load one to one) and eager PyTorch inference are untouched.
 
-Five rules, all measured (``bench/parts.py``, ``bench/int8_sensitivity.py``):
+Six rules, all measured (``bench/parts.py``, ``bench/int8_sensitivity.py``, ``bench/int8_options.py``):
 
 - **Padded branch widths.** ShuffleNet V2's widths are not multiples of 8: at 1.0x a stage-2 branch is 58 channels
   wide, at 2.0x 122. The runtimes' fast convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout,
@@ -28,6 +28,14 @@ Five rules, all measured (``bench/parts.py``, ``bench/int8_sensitivity.py``):
   (no part kept in float won back more than 0.8 of 1.8 points), and its min/max ranges were far worse (0.58 -> 0.21):
   outliers stretch the ranges. Ranges fitted to histograms of the calibration data cut the drop from -1.4 / -1.8 to
   -0.9 / -0.5 on ``-fast`` / ``-wide``, so NNCF gets them for plugin models.
+- **A narrow box branch in float in OpenVINO INT8, for detectors without a DFL.** With ``reg_max: 1`` (the YOLO26
+  head) the box branch's convs regress the box sides directly, and their INT8 rounding is where OpenVINO lost a
+  trained ``-slim-nms`` (20 epochs): the whole head in float took the drop from -2.8 to -0.4 points, the box branch
+  alone to -0.7, the class branch alone to -2.3, the output convs and decoding (TFLite's rule) nothing. The box
+  branch in float took ``-slim-nms``'s other seed from -1.4 to -0.5 and ``-slim``'s two from -1.5 and -0.8 to 0.0
+  and -0.5, at no measurable cost (16 channels: 4.61 against 4.63 ms). ``-wide-nms``'s 64-channel branch lost
+  nothing in INT8 and cost 16 % more time in float (7.26 against 6.28 ms), so a branch wider than
+  ``NARROW_BOX_BRANCH`` stays NNCF's choice, as do heads with a DFL (not measured this way).
 - **Box decoding by reductions in ONNX, MNN and TFLite.** The stock Detect head's DFL moves each box side's 16 bins
   to axis 1 for a softmax and a 1x1 conv. ONNX Runtime ran that one softmax in 2.5 ms of the 22.7 ms a ``-fast`` at
   320 spent in kernels (2.7 ms at two threads, where it does not parallelize); on the DFL alone the same expectation
@@ -54,11 +62,14 @@ from .modules import ImageNetBatchNorm2d, ShuffleNetV2
 
 # Set to 0 to export plugin models with the quantizers' own settings (the export form itself stays).
 INT8_RULES_ENV = "ULTRALYTICS_SHUFFLENET_INT8_RULES"
+# The widest box branch OpenVINO INT8 keeps in float (stock YOLO26n's width at n).
+NARROW_BOX_BRANCH = 16
 
 __all__ = (
     "DEAD_VARIANCE",
     "EXPECTATION_FORMATS",
     "LANES",
+    "NARROW_BOX_BRANCH",
     "BinExpectation",
     "decode_by_reductions",
     "export_form",
@@ -196,13 +207,18 @@ def has_plugin_layers(model: nn.Module) -> bool:
 @contextmanager
 def int8_rules(model: nn.Module, exporter: Any) -> Iterator[None]:
     """During the block, the exporter quantizes a plugin model as measured best: OpenVINO INT8 with histogram
-    activation ranges; TFLite (LiteRT) INT8 of a detector with its Detect head's output convs and everything after
-    them in float. Stock models, every other format, and ``INT8_RULES_ENV=0``: no change."""
+    activation ranges, and a detector without a DFL with its Detect head's narrow box branch in float; TFLite
+    (LiteRT) INT8 of a detector with its Detect head's output convs and everything after them in float. Stock
+    models, every other format, and ``INT8_RULES_ENV=0``: no change."""
     with ExitStack() as rules:
         if has_plugin_layers(model) and os.environ.get(INT8_RULES_ENV, "1") != "0":
+            head = model.model[-1] if isinstance(getattr(model, "model", None), nn.Sequential) else None
             if compat.exports_openvino_int8(exporter):
                 rules.enter_context(compat.nncf_histogram_ranges())
-            head = model.model[-1] if isinstance(getattr(model, "model", None), nn.Sequential) else None
+                narrow = type(head) is Detect and compat.box_branch_channels(head) <= NARROW_BOX_BRANCH
+                if narrow and head.reg_max == 1:
+                    box_branch = compat.openvino_detect_parts(head)["box-branch"]
+                    rules.enter_context(compat.nncf_int8_kept_in_float(box_branch))
             if type(head) is Detect and compat.exports_litert(exporter):
                 rules.enter_context(compat.litert_int8_kept_in_float(compat.litert_detect_outputs(head)))
         yield
