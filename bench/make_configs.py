@@ -536,6 +536,7 @@ HEAD_STUDIES = (
     HeadStudy("-slim", Head(reg_max=16)),
     HeadStudy("-slim", Head(reg_max=8, end2end=False)),
     HeadStudy("-slim", Head(reg_max=8, box_channels=16, end2end=False)),
+    HeadStudy("-slim", Head(box_channels=32, end2end=False)),
     HeadStudy("-slim", Head(box_channels=64)),
     HeadStudy("-wide", Head(box_channels=64)),
     HeadStudy("-slim", Head(end2end=False)),
