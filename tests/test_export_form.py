@@ -311,6 +311,7 @@ OPENVINO_NAMES = {
 }
 
 
+@YOLO26
 def test_the_float_patterns_pick_the_detect_outputs_by_their_openvino_names() -> None:
     parts = compat.openvino_detect_parts(YOLO("yolo26n-shufflenetv2-slim.yaml").model.model[-1])
     for name, in_float in OPENVINO_NAMES.items():
