@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     fp32 = YOLO(copied(weights, out / "fp32")).export(format=args.runtime, imgsz=args.imgsz)
     fp32 = validate(str(fp32), data, args.imgsz)
     rows = []
+    head = YOLO(weights).model.model[-1]
     for variant in variants:
-        head = YOLO(weights).model.model[-1]
         if args.runtime == "openvino":
             option = nncf_option(variant, head)
         else:
