@@ -21,7 +21,7 @@ import statistics
 from dataclasses import fields
 from pathlib import Path
 
-from . import ROOT, accuracy, deploy, int8, make_configs, render, table, tradeoff, yolo_env
+from . import ROOT, accuracy, deploy, int8, latency, make_configs, render, table, tradeoff, yolo_env
 
 DOCS = ROOT / "docs"
 BLOCK = re.compile(
@@ -316,6 +316,49 @@ def head_parts_table() -> str:
     return "\n".join(markdown_table(header, lines) + notes) + "\n"
 
 
+def network_runs() -> list[Path]:
+    """The timing runs kept under docs/ that timed the network alone next to YOLO26n, oldest first."""
+    runs = []
+    for csv_file in sorted((DOCS / "yolo26" / "latency").glob("*/benchmark.csv")):
+        machine = json.loads((csv_file.parent / "machine.json").read_text())
+        if machine.get("measured") == latency.MEASURED[False]:
+            runs.append((machine["date"], csv_file.parent))
+    return [folder for _, folder in sorted(runs)]
+
+
+def runs_table() -> str:
+    """Each pick of the README's timing run in every network-alone run kept under docs/: its ratio to YOLO26n at 1
+    thread, median [min-max] over the runs. One run's luck should not decide a 0.50x target, and a model's own row
+    in one run does not show how far its ratio moves."""
+    picks = [m for m in render.load(DOCS / MODEL_TABLE["latency"])[1] if "shufflenet" in m]
+    trained_as = make_configs.measured_as()
+    runs = [(folder, *render.load(folder)) for folder in network_runs()]
+    runtimes = [r for r in MODEL_TABLE["runtimes"] if any(k[1] == r for _, figures, _ in runs for k in figures)]
+    header = ["model", "runs", *(f"{render.RUNTIME_NAMES[r]} 1 thr" for r in runtimes)]
+    lines = []
+    for pick in picks:
+        names = {pick, trained_as.get(pick)}
+        timed = [
+            (figures, next(m for m in models if Path(m).name in names))
+            for _, figures, models in runs
+            if any(Path(m).name in names for m in models)
+        ]
+        cells = [f"`{pick}`", str(len(timed))]
+        for runtime in runtimes:
+            ratios = [latency_ratio(figures, model, runtime, 1) for figures, model in timed]
+            ratios = sorted(float(r) for r in ratios if r != "-")
+            spread = f" [{ratios[0]:.2f}-{ratios[-1]:.2f}]" if len(ratios) > 1 else ""
+            cells.append(f"{statistics.median(ratios):.2f}{spread}" if ratios else "-")
+        lines.append(cells)
+    sources = ", ".join(f"[{f.name}]({f.relative_to(DOCS)}/benchmark.md)" for f, _, _ in runs)
+    notes = [
+        "",
+        f"- Runs: {sources}; each with its own classes (80 or 4). A model timed under its head-study name counts too.",
+        "- Cells: median [min-max] over the runs of the model's latency over YOLO26n's in the same run.",
+    ]
+    return "\n".join(markdown_table(header, lines) + notes) + "\n"
+
+
 def tradeoff_plot(path: Path) -> None:
     """mAP50-95 (mean over seeds, each schedule of the model table) against NCNN and ONNX Runtime latency as a ratio
     to YOLO26n at 1 thread: the picture that tells a user which detector to pick."""
@@ -395,6 +438,7 @@ CODE_SOURCES = {
     "models-every": lambda: model_table(MODEL_TABLE["every latency"], ""),
     "heads": heads_table,
     "head-parts": head_parts_table,
+    "latency-runs": runs_table,
     "widths": widths_table,
     "imagenet-files": imagenet_files_table,
 }

@@ -146,3 +146,13 @@ def test_every_rendered_results_page_is_what_its_csv_renders_to(tmp_path: Path) 
         if page.read_text() != (docs.DOCS / page.relative_to(copy)).read_text()
     ]
     assert not stale, f"run: python -m bench docs ({stale})"
+
+
+def test_the_runs_table_reads_every_network_alone_run_and_head_study_names() -> None:
+    runs = {folder.name for folder in docs.network_runs()}
+    assert {"net80", "net4"} <= runs and "image80" not in runs  # image80 times per image, end to end
+    rows = [r.split(" | ") for r in docs.runs_table().split("\n\n")[0].splitlines()[2:]]
+    counts = {r[0].strip("| `"): int(r[1]) for r in rows}
+    # -slim-nms was timed as bench/configs/yolo26n-shufflenetv2-slim-one2many.yaml in the head study's run
+    assert counts["yolo26n-shufflenetv2-slim-nms.yaml"] == len(runs)
+    assert all(0 < n <= len(runs) for n in counts.values())
