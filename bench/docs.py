@@ -321,7 +321,8 @@ def network_runs() -> list[Path]:
     runs = []
     for csv_file in sorted((DOCS / "yolo26" / "latency").glob("*/benchmark.csv")):
         machine = json.loads((csv_file.parent / "machine.json").read_text())
-        if machine.get("measured") == latency.MEASURED[False]:
+        # runs older than --per-image have no "measured" key: they timed the network alone
+        if machine.get("measured", latency.MEASURED[False]) == latency.MEASURED[False]:
             runs.append((machine["date"], csv_file.parent))
     return [folder for _, folder in sorted(runs)]
 

@@ -149,10 +149,20 @@ def test_every_rendered_results_page_is_what_its_csv_renders_to(tmp_path: Path) 
 
 
 def test_the_runs_table_reads_every_network_alone_run_and_head_study_names() -> None:
-    runs = {folder.name for folder in docs.network_runs()}
-    assert {"net80", "net4"} <= runs and "image80" not in runs  # image80 times per image, end to end
+    runs = docs.network_runs()
+    names = {folder.name for folder in runs}
+    assert {"net80", "net4"} <= names and "image80" not in names  # image80 times per image, end to end
     rows = [r.split(" | ") for r in docs.runs_table().split("\n\n")[0].splitlines()[2:]]
     counts = {r[0].strip("| `"): int(r[1]) for r in rows}
     # -slim-nms was timed as bench/configs/yolo26n-shufflenetv2-slim-one2many.yaml in the head study's run
-    assert counts["yolo26n-shufflenetv2-slim-nms.yaml"] == len(runs)
+    timed = [f for f in runs if re.search(r"slim-(nms|one2many)\.yaml", (f / "benchmark.csv").read_text())]
+    assert "regmax" in {f.name for f in timed} and counts["yolo26n-shufflenetv2-slim-nms.yaml"] == len(timed)
     assert all(0 < n <= len(runs) for n in counts.values())
+
+
+def test_every_results_folder_is_linked_from_a_page() -> None:
+    """A results folder no page links to is a measurement nobody reads (docs/yolo26/parts once held one)."""
+    pages = [(page, page.read_text()) for page in docs.pages()]
+    for folder in sorted({csv_file.parent for csv_file in docs.DOCS.rglob("*.csv")}):
+        path = folder.relative_to(docs.DOCS).as_posix() + "/"
+        assert any(path in text for page, text in pages if folder not in page.parents), f"docs/{path}: no page links it"
