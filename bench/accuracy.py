@@ -8,7 +8,9 @@ converter and handed to the stock trainer as ``pretrained=``, which reports how 
 checkpoint file (``yolo11n.pt``, where it exists) is fine-tuned as the stock trainer does. The summary gives, per
 model, the mean and the spread (min-max over seeds) of mAP50-95 and mAP50. Finished runs are kept under --out and
 skipped when the command runs again, so an interrupted protocol resumes where it stopped (a run stopped while training
-starts over, one stopped while validating is only validated), and seeds can be added later.
+starts over, one stopped while validating is only validated), and seeds can be added later. The runs.csv of an
+earlier --out (the copy kept under docs/) put into a new --out with its recipe.json goes on the same way: its rows stay
+in the tables and are not trained again.
 
     python -m bench accuracy                          # the README protocol (hours on 2 CPU cores)
     python -m bench accuracy --models yolo11n.yaml yolo11n-shufflenetv2-wide.yaml+imagenet --seeds 0 1 2
@@ -100,6 +102,11 @@ class Recipe:
         }
 
 
+def run_folder(out: Path, model: str, seed: int | str) -> Path:
+    """Where one run of a model label (``x.yaml+imagenet@320``) and seed is kept under --out."""
+    return out / "runs" / model.replace("@", "-") / f"seed{seed}"
+
+
 @dataclass(frozen=True)
 class Run:
     config: str
@@ -115,7 +122,7 @@ class Run:
         return f"{Path(self.config).name}{start}@{self.imgsz}"
 
     def folder(self, out: Path) -> Path:
-        return out / "runs" / self.model.replace("@", "-") / f"seed{self.seed}"
+        return run_folder(out, self.model, self.seed)
 
 
 def parse_model(spec: str, default_imgsz: int) -> tuple[str, int, str]:
@@ -354,12 +361,23 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
     return "\n".join(lines) + "\n"
 
 
+def carried_rows(out: Path) -> list[dict]:
+    """Rows of --out's runs.csv whose run has no result under --out: the CSV kept under docs/, copied into --out on a
+    fresh machine (run folders do not travel), keeps its runs in the tables and out of the queue."""
+    if not (out / "runs.csv").is_file():
+        return []
+    with open(out / "runs.csv", newline="") as f:
+        rows = [{**r, "seed": int(r["seed"])} for r in csv.DictReader(f)]
+    return [r for r in rows if not (run_folder(out, r["model"], r["seed"]) / "result.json").is_file()]
+
+
 def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:
     """Tables of every finished run under --out, not only this call's: a protocol run in pieces reads as one."""
     rows = [
         {**dict.fromkeys(RUN_FIELDS, ""), **json.loads(p.read_text())}
         for p in (out / "runs").glob("*/seed*/result.json")
     ]
+    rows += carried_rows(out)
     order = order + sorted({r["model"] for r in rows} - set(order))
     rows.sort(key=lambda r: (r["seed"], order.index(r["model"])))
     summary = summarise(rows, order)
@@ -418,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
 
     imagenet_weights = str(args.imagenet_weights.resolve()) if args.imagenet_weights else ""
     started = time.perf_counter()
+    carried = {(r["model"], r["seed"]) for r in carried_rows(out)}
+    if any((run.model, run.seed) in carried for run in runs):
+        print(f"runs in {out / 'runs.csv'} without their folders are kept as they are, not trained again")
+        runs = [run for run in runs if (run.model, run.seed) not in carried]
+        write_tables(out, recipe, order)
     for k, run in enumerate(runs, 1):
         print(f"[{k}/{len(runs)}] {run.model} seed {run.seed}: {run.folder(out)}", flush=True)
         row = run_in_fresh_process(run, recipe, out, imagenet_weights)

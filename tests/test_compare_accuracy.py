@@ -1,12 +1,17 @@
-"""bench/accuracy.py helpers that need no training: model specs, where a run is kept, how it is labelled."""
+"""bench/accuracy.py helpers that need no training: model specs, where a run is kept, how it is labelled, and the
+tables of a protocol carried from docs/ to a machine without its run folders."""
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import pytest
 
+from bench import accuracy
 from bench.accuracy import CHECKPOINT, IMAGENET, SCRATCH, Run, parse_model
+from bench.render import write_csv
 
 
 def run_of(spec: str, seed: int = 0) -> Run:
@@ -41,3 +46,35 @@ def test_a_checkpoint_spec_needs_the_file(tmp_path: Path) -> None:
     assert run.start == CHECKPOINT and run.model == "yolo11n.pt@320"
     with pytest.raises(SystemExit, match="a checkpoint brings its own weights"):
         parse_model(f"{tmp_path / 'yolo11n.pt'}+imagenet", 320)
+
+
+def result(model: str, seed: int, score: float) -> dict:
+    """A run's result as the worker writes it, with made-up figures."""
+    return {
+        "model": model,
+        "config": model.split("@")[0],
+        "start": SCRATCH,
+        "imgsz": 64,
+        "seed": seed,
+        "mAP50-95": score,
+        "mAP50": score,
+        "params": 1000,
+        "gflops": 0.1,
+        "train_minutes": 1.0,
+    }
+
+
+def test_runs_carried_in_runs_csv_without_their_folders_stay_in_the_tables(tmp_path: Path) -> None:
+    # docs/'s runs.csv copied into a fresh --out: seed 0 of both models was trained on another machine
+    recipe = accuracy.Recipe("coco8.yaml", 1, 64, 4, "auto", 0.01, 0, "disk")
+    earlier = [result("a.yaml@64", 0, 0.1), result("b.yaml@64", 0, 0.2), result("b.yaml@64", 1, 0.9)]
+    write_csv(tmp_path / "runs.csv", earlier, list(accuracy.RUN_FIELDS))
+    # b's seed 1 was trained again here: its folder's result wins over the carried row
+    (folder := accuracy.run_folder(tmp_path, "b.yaml@64", 1)).mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(result("b.yaml@64", 1, 0.3)))
+    assert [(r["model"], r["seed"]) for r in accuracy.carried_rows(tmp_path)] == [("a.yaml@64", 0), ("b.yaml@64", 0)]
+    accuracy.write_tables(tmp_path, recipe, ["a.yaml@64", "b.yaml@64"])
+    with open(tmp_path / "runs.csv", newline="") as f:
+        rows = [(r["model"], r["seed"], r["mAP50-95"]) for r in csv.DictReader(f)]
+    assert rows == [("a.yaml@64", "0", "0.1"), ("b.yaml@64", "0", "0.2"), ("b.yaml@64", "1", "0.3")]
+    assert "| b.yaml@64 | scratch | 2 | 0.250 [0.200-0.300] |" in (tmp_path / "accuracy.md").read_text()

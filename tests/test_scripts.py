@@ -53,6 +53,29 @@ def int8_rows(table: Path) -> dict[str, str]:
     return {line.split(" | ")[0]: line for line in accuracy.splitlines()}
 
 
+def test_compare_accuracy_goes_on_from_a_runs_csv_without_training_its_runs_again(
+    tmp_path: Path, home: dict[str, str], datasets_dir: Path
+) -> None:
+    """The protocol's CSV kept under docs/, copied with its recipe into a fresh --out: its runs are not trained."""
+    from dataclasses import asdict
+
+    from bench import accuracy
+    from bench.render import write_csv
+
+    out = tmp_path / "acc"
+    out.mkdir()
+    recipe = accuracy.Recipe("coco8.yaml", 1, 64, 4, "SGD", 0.01, 0, "disk")
+    (out / "recipe.json").write_text(json.dumps(asdict(recipe)))
+    earlier = {"model": "yolo11n.yaml@64", "config": "yolo11n.yaml", "start": "scratch", "imgsz": 64, "mAP50-95": 0.5}
+    earlier |= {"mAP50": 0.6, "params": 1000, "gflops": 0.1, "train_minutes": 1.0}
+    write_csv(out / "runs.csv", [{**earlier, "seed": 0}, {**earlier, "seed": 1}], list(accuracy.RUN_FIELDS))
+    args = ["--data", "coco8.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0"]
+    args += ["--datasets", str(datasets_dir), "--out", str(out), "--models", "yolo11n.yaml", "--seeds", "0", "1"]
+    printed = run_bench("accuracy", *args, cwd=tmp_path, env=home)
+    assert "kept as they are, not trained again" in printed and not (out / "runs").exists()
+    assert "| yolo11n.yaml@64 | scratch | 2 | 0.500 [0.500-0.500] |" in (out / "accuracy.md").read_text()
+
+
 def test_compare_accuracy_trains_each_model_per_seed_and_resumes(
     tmp_path: Path, home: dict[str, str], datasets_dir: Path
 ) -> None:
