@@ -6,6 +6,7 @@ carry the summary Ultralytics prints for that model (layers, parameters, GFLOPs 
 
     python -m bench configs            # rewrite what changed in ultralytics_shufflenet/cfg/models/*.yaml
     python -m bench configs --check    # exit 1 if a shipped file differs (summaries taken as written)
+    python -m bench configs --stock runs/stock   # stock models with a head key changed, never committed
 
 tests/test_configs.py fails when a shipped file differs from what this script writes.
 """
@@ -545,6 +546,27 @@ HEAD_STUDIES = (
 )
 
 
+# Stock models with a head key changed: YOLO26n without its one-to-one branch is the like-for-like row beside
+# -slim-nms and -wide-nms. Written when asked, into a folder the caller names (under runs/), from the installed
+# Ultralytics' own model dict: its YAML files are not ours to copy into the project.
+STOCK_STUDIES = {"yolo26n-one2many.yaml": ("yolo26n.yaml", {"end2end": False})}
+
+
+def write_stock_studies(folder: Path) -> list[Path]:
+    """Each of STOCK_STUDIES as a YAML in ``folder``, to be trained or timed by path like any config."""
+    import yaml
+    from ultralytics import YOLO
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (stock, changes) in STOCK_STUDIES.items():
+        built = {k: v for k, v in YOLO(stock).model.yaml.items() if k != "yaml_file"}  # the file's dict, scale guessed
+        about = f"# {stock} as the installed Ultralytics builds it, with {changes}: python -m bench configs --stock\n"
+        (folder / name).write_text(about + yaml.safe_dump({**built, **changes}, sort_keys=False))
+        written.append(folder / name)
+    return written
+
+
 def measured_as() -> dict[str, str]:
     """Each shipped head change's n detector -> the head-study config it was trained and timed as (the same network,
     only its comments differ), e.g. yolo26n-shufflenetv2-slim-nms.yaml -> yolo26n-shufflenetv2-slim-one2many.yaml."""
@@ -612,9 +634,20 @@ def measured_summary(name: str, scale: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing; summaries taken as written")
+    parser.add_argument(
+        "--stock",
+        type=Path,
+        metavar="DIR",
+        help="only write the stock studies (STOCK_STUDIES) into DIR, e.g. runs/stock",
+    )
     args = parser.parse_args(argv)
     yolo_env.isolate()
     import ultralytics_shufflenet  # noqa: F401 - registers the layers, so the new files can be built
+
+    if args.stock:
+        for path in write_stock_studies(args.stock):
+            print(f"wrote {path}")
+        return 0
 
     expected = configs()
     stale = sorted(set(p.name for p in CONFIG_DIR.glob("*.yaml")) - set(expected))

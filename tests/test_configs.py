@@ -238,6 +238,17 @@ def test_head_study_configs_change_only_the_head_they_name(study: make_configs.H
     assert_only_the_head_differs(str(study.path), base, study.head, study.box_width)
 
 
+@pytest.mark.skipif(not builds_here("yolo26-shufflenetv2.yaml"), reason="the YOLO26 head came with Ultralytics 8.4.0")
+def test_stock_studies_are_the_stock_network_with_the_head_they_name(tmp_path: Path) -> None:
+    written = make_configs.write_stock_studies(tmp_path)
+    assert [p.name for p in written] == list(make_configs.STOCK_STUDIES)
+    for path in written:
+        stock, changes = make_configs.STOCK_STUDIES[path.name]
+        head = make_configs.Head(end2end=changes.get("end2end", True))
+        assert_only_the_head_differs(str(path), stock, head, box_width=16)  # stock n: max(16, 64 // 4, 4)
+        assert YOLO(str(path)).model.yaml["scale"] == "n"
+
+
 @pytest.mark.parametrize("suffix", make_configs.HEAD_VARIANTS)
 def test_shipped_head_changes_are_the_networks_the_head_study_measured(suffix: str) -> None:
     import yaml
