@@ -362,13 +362,14 @@ def markdown(rows: list[dict], summary: list[dict], recipe: Recipe) -> str:
 
 
 def carried_rows(out: Path) -> list[dict]:
-    """Rows of --out's runs.csv whose run has no result under --out: the CSV kept under docs/, copied into --out on a
-    fresh machine (run folders do not travel), keeps its runs in the tables and out of the queue."""
+    """Rows of --out's runs.csv whose run folder is not under --out: the CSV kept under docs/, copied into --out on a
+    fresh machine (run folders do not travel), keeps its runs in the tables and out of the queue. A run whose folder
+    is here is resumed as before, a result or not."""
     if not (out / "runs.csv").is_file():
         return []
     with open(out / "runs.csv", newline="") as f:
         rows = [{**r, "seed": int(r["seed"])} for r in csv.DictReader(f)]
-    return [r for r in rows if not (run_folder(out, r["model"], r["seed"]) / "result.json").is_file()]
+    return [r for r in rows if not run_folder(out, r["model"], r["seed"]).exists()]
 
 
 def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:

@@ -68,10 +68,12 @@ def test_runs_carried_in_runs_csv_without_their_folders_stay_in_the_tables(tmp_p
     # docs/'s runs.csv copied into a fresh --out: seed 0 of both models was trained on another machine
     recipe = accuracy.Recipe("coco8.yaml", 1, 64, 4, "auto", 0.01, 0, "disk")
     earlier = [result("a.yaml@64", 0, 0.1), result("b.yaml@64", 0, 0.2), result("b.yaml@64", 1, 0.9)]
-    write_csv(tmp_path / "runs.csv", earlier, list(accuracy.RUN_FIELDS))
+    write_csv(tmp_path / "runs.csv", [*earlier, result("a.yaml@64", 1, 0.5)], list(accuracy.RUN_FIELDS))
     # b's seed 1 was trained again here: its folder's result wins over the carried row
     (folder := accuracy.run_folder(tmp_path, "b.yaml@64", 1)).mkdir(parents=True)
     (folder / "result.json").write_text(json.dumps(result("b.yaml@64", 1, 0.3)))
+    # a's seed 1 stopped here before its result was written: resumed as any run here, not carried
+    accuracy.run_folder(tmp_path, "a.yaml@64", 1).mkdir(parents=True)
     assert [(r["model"], r["seed"]) for r in accuracy.carried_rows(tmp_path)] == [("a.yaml@64", 0), ("b.yaml@64", 0)]
     accuracy.write_tables(tmp_path, recipe, ["a.yaml@64", "b.yaml@64"])
     with open(tmp_path / "runs.csv", newline="") as f:
