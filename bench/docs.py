@@ -152,15 +152,21 @@ def accuracy_rows() -> dict[str, dict[str, dict]]:
     return schedules
 
 
-def latency_ratio(figures: dict, model: str, runtime: str, threads: int) -> str:
-    """``model``'s median latency over YOLO26n's in one timing run, or '-' where either is missing."""
+def ratio_to_yolo26n(figures: dict, model: str, runtime: str, threads: int) -> float | None:
+    """``model``'s median latency over YOLO26n's in one timing run, or None where either is missing."""
     base, own = (
         figures.get(("yolo26n.yaml", runtime, 320, threads, "latency")),
         figures.get((model, runtime, 320, threads, "latency")),
     )
     if not (base and own and base["samples"] and own["samples"]):
-        return "-"
-    return f"{statistics.median(own['samples']) / statistics.median(base['samples']):.2f}"
+        return None
+    return statistics.median(own["samples"]) / statistics.median(base["samples"])
+
+
+def latency_ratio(figures: dict, model: str, runtime: str, threads: int) -> str:
+    """The ratio to YOLO26n as a table cell: two decimals, or '-'."""
+    ratio = ratio_to_yolo26n(figures, model, runtime, threads)
+    return "-" if ratio is None else f"{ratio:.2f}"
 
 
 def accuracy_cell(rows: dict[str, dict], config: str, metric: str = "mAP50-95") -> str:
@@ -339,15 +345,13 @@ def runs_table() -> str:
     lines = []
     for pick in picks:
         names = {pick, trained_as.get(pick)}
-        timed = [
-            (figures, next(m for m in models if Path(m).name in names))
-            for _, figures, models in runs
-            if any(Path(m).name in names for m in models)
-        ]
+        found = [(figures, next((m for m in models if Path(m).name in names), None)) for _, figures, models in runs]
+        timed = [(figures, model) for figures, model in found if model]
         cells = [f"`{pick}`", str(len(timed))]
         for runtime in runtimes:
-            ratios = [latency_ratio(figures, model, runtime, 1) for figures, model in timed]
-            ratios = sorted(float(r) for r in ratios if r != "-")
+            ratios = sorted(
+                r for figures, model in timed if (r := ratio_to_yolo26n(figures, model, runtime, 1)) is not None
+            )
             spread = f" [{ratios[0]:.2f}-{ratios[-1]:.2f}]" if len(ratios) > 1 else ""
             cells.append(f"{statistics.median(ratios):.2f}{spread}" if ratios else "-")
         lines.append(cells)
