@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import models, python_module, yolo_env
-from .render import write_csv
+from .render import replace_text, write_csv
 
 RUN_FIELDS = (
     "model",
@@ -384,7 +384,7 @@ def write_tables(out: Path, recipe: Recipe, order: list[str]) -> None:
     summary = summarise(rows, order)
     write_csv(out / "runs.csv", rows, list(RUN_FIELDS))
     write_csv(out / "accuracy.csv", summary, list(summary[0]))
-    (out / "accuracy.md").write_text(markdown(rows, summary, recipe))
+    replace_text(out / "accuracy.md", markdown(rows, summary, recipe))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     written = json.loads(recipe_file.read_text()) if recipe_file.is_file() else asdict(recipe)
     if {k: written.get(k) for k in asdict(recipe)} != asdict(recipe):
         raise SystemExit(f"{out} holds runs of another recipe ({recipe_file.read_text()}); use another --out")
-    recipe_file.write_text(json.dumps(asdict(recipe), indent=1))
+    replace_text(recipe_file, json.dumps(asdict(recipe), indent=1))
 
     imagenet_weights = str(args.imagenet_weights.resolve()) if args.imagenet_weights else ""
     started = time.perf_counter()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+import os
 import re
 import statistics
 from pathlib import Path
@@ -34,12 +36,21 @@ RUNTIME_NAMES = {
 REFERENCES = ("yolo26", "yolo11", "yolov8")  # YOLO26n, the model Ultralytics 8.4 users start from, first
 
 
+def replace_text(path: Path, text: str) -> None:
+    """Write a whole file under a temporary name, then rename it over path: two commands sharing an --out (two
+    training lanes) never read each other's half-written recipe.json or runs.csv."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(text.encode())  # bytes: csv's \r\n line ends stay as the csv module wrote them
+    os.replace(temporary, path)
+
+
 def write_csv(path: Path, rows: list[dict], fields: list[str], restval: str = "") -> None:
     """Every CSV the commands write: a header row, then one row per measurement (cells missing from a row: restval)."""
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, restval=restval)
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=fields, restval=restval)
+    writer.writeheader()
+    writer.writerows(rows)
+    replace_text(path, text.getvalue())
 
 
 def load(folder: Path) -> tuple[dict[tuple, dict], list[str]]:

@@ -80,3 +80,18 @@ def test_runs_carried_in_runs_csv_without_their_folders_stay_in_the_tables(tmp_p
         rows = [(r["model"], r["seed"], r["mAP50-95"]) for r in csv.DictReader(f)]
     assert rows == [("a.yaml@64", "0", "0.1"), ("b.yaml@64", "0", "0.2"), ("b.yaml@64", "1", "0.3")]
     assert "| b.yaml@64 | scratch | 2 | 0.250 [0.200-0.300] |" in (tmp_path / "accuracy.md").read_text()
+
+
+def test_tables_are_replaced_whole_so_a_second_lane_never_reads_half_a_file(tmp_path: Path) -> None:
+    # two training lanes share one --out: one rewrites runs.csv while the other starts and reads it
+    recipe = accuracy.Recipe("coco8.yaml", 1, 64, 4, "auto", 0.01, 0, "disk")
+    write_csv(tmp_path / "runs.csv", [result("a.yaml@64", 0, 0.1)], list(accuracy.RUN_FIELDS))
+    before = (tmp_path / "runs.csv").read_bytes()
+    with open(tmp_path / "runs.csv", "rb") as reader:  # opened before the rewrite, read after it
+        (folder := accuracy.run_folder(tmp_path, "b.yaml@64", 0)).mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps(result("b.yaml@64", 0, 0.2)))
+        accuracy.write_tables(tmp_path, recipe, ["a.yaml@64", "b.yaml@64"])
+        assert reader.read() == before
+    assert before.endswith(b"\r\n")  # the csv module's line ends, as every CSV under docs/ has them
+    assert b"b.yaml@64" in (tmp_path / "runs.csv").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy.csv", "accuracy.md", "runs", "runs.csv"]
